@@ -1,0 +1,690 @@
+"""Reading and validating job and model files (the suite's only TOML reader).
+
+A job file names a task, a model (a path relative to the job file, or an inline ``[model]``
+table), a ``[sampler]``, ``[observables]`` and ``[gates]``. ``--set KEY=VALUE`` overrides are
+applied to the raw tables before validation, so an override is checked exactly like a value in a
+file. Every problem raises :class:`SpecError`, whose one-line message names the file (or the
+``--set`` option), the dotted field and the reason.
+
+Adding a model kind or a task is one validator function here plus one entry in
+:data:`MODEL_KINDS` or :data:`TASK_FIELDS`.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SpecError",
+    "Table",
+    "Job",
+    "SamplerSpec",
+    "GatesSpec",
+    "NeuralFieldSpec",
+    "PathIntegralSpec",
+    "CorrelatorsTask",
+    "SampleTask",
+    "load_job",
+    "load_model",
+    "load_file",
+    "parse_override",
+]
+
+_MISSING: Any = object()
+
+
+class SpecError(ValueError):
+    """A job or model file, or a ``--set`` override, is invalid.
+
+    Parameters
+    ----------
+    where : str
+        The file (or ``--set KEY``) that holds the problem.
+    field : str
+        Dotted name of the offending field ("" for the whole file).
+    reason : str
+        What is wrong, in plain words.
+    """
+
+    def __init__(self, where: str, field: str, reason: str) -> None:
+        self.where = where
+        self.field = field
+        self.reason = reason
+        loc = f"{where}: {field}" if field else where
+        super().__init__(f"{loc}: {reason}")
+
+
+# --------------------------------------------------------------------------------------------
+# Raw TOML and overrides
+# --------------------------------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every I/O or syntax problem into a :class:`SpecError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(str(path), "", f"cannot read file ({exc.__class__.__name__})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(str(path), "", f"malformed TOML: {exc}") from None
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Split ``KEY=VALUE`` into its dotted key and a TOML-parsed value.
+
+    The value is parsed as a TOML value (``[0, 0, 0.5]``, ``4``, ``"fourier"``, ``true``); a bare
+    word that is not valid TOML (``fourier``) is taken as a string.
+    """
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise SpecError(f"--set {item}", "", "expected KEY=VALUE with a dotted KEY")
+    value = value.strip()
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        if not value or any(c in value for c in "[]{}=\"'"):
+            raise SpecError(f"--set {item}", key, f"cannot parse value {value!r}") from None
+        parsed = value
+    return key.split("."), parsed
+
+
+def _apply_override(raw: dict[str, Any], keys: list[str], value: Any, item: str) -> None:
+    node = raw
+    for k in keys[:-1]:
+        nxt = node.setdefault(k, {})
+        if not isinstance(nxt, dict):
+            raise SpecError(f"--set {item}", ".".join(keys), f"{k!r} is not a table")
+        node = nxt
+    node[keys[-1]] = value
+
+
+# --------------------------------------------------------------------------------------------
+# A table under validation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Origin:
+    """Tells which file (or ``--set`` option) a dotted field came from."""
+
+    job_file: str
+    model_file: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, path: str) -> str:
+        for key, item in self.overrides.items():
+            if path == key or path.startswith(key + ".") or key.startswith(path + "."):
+                return f"--set {item}"
+        if path.startswith("model.") and self.model_file is not None:
+            return self.model_file
+        return self.job_file
+
+
+class Table:
+    """A TOML table being validated.
+
+    Typed getters check a value and raise :class:`SpecError` naming the origin and the dotted
+    field. :meth:`finish` refuses keys that nobody read (typos).
+
+    Parameters
+    ----------
+    data : dict
+        The raw table.
+    origin : callable
+        Maps a dotted field to the file or option it came from.
+    prefix : str
+        Dotted prefix of this table ("" at top level).
+    """
+
+    def __init__(self, data: dict[str, Any], origin: Callable[[str], str], prefix: str = "") -> None:
+        if not isinstance(data, dict):
+            raise SpecError(origin(prefix), prefix, "expected a table")
+        self.data = data
+        self.origin = origin
+        self.prefix = prefix
+        self._used: set[str] = set()
+
+    def path(self, key: str) -> str:
+        """Dotted name of ``key`` in this table."""
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def error(self, key: str, reason: str) -> SpecError:
+        """A :class:`SpecError` for ``key`` of this table."""
+        p = self.path(key)
+        return SpecError(self.origin(p), p, reason)
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present."""
+        return key in self.data
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        """The raw value of ``key`` (marks it read)."""
+        self._used.add(key)
+        if key not in self.data:
+            if default is _MISSING:
+                raise self.error(key, "required field is missing")
+            return default
+        return self.data[key]
+
+    def float(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        positive: bool = False,
+        nonneg: bool = False,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
+        """A finite real number, optionally range-checked."""
+        v = self.raw(key, default)
+        if v is None:
+            return v
+        return _check_float(v, lambda r: self.error(key, r), positive, nonneg, minimum, maximum)
+
+    def int(self, key: str, default: Any = _MISSING, *, minimum: int | None = None) -> int:
+        """An integer (a float such as 4.0 is refused), optionally bounded below."""
+        v = self.raw(key, default)
+        if v is None:
+            return v
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.error(key, f"expected an integer, got {v!r}")
+        if minimum is not None and v < minimum:
+            raise self.error(key, f"must be >= {minimum}, got {v}")
+        return v
+
+    def bool(self, key: str, default: Any = _MISSING) -> bool:
+        """A boolean."""
+        v = self.raw(key, default)
+        if not isinstance(v, bool):
+            raise self.error(key, f"expected true or false, got {v!r}")
+        return v
+
+    def str(self, key: str, default: Any = _MISSING, *, choices: Sequence[str] | None = None) -> str:
+        """A string, optionally one of ``choices``."""
+        v = self.raw(key, default)
+        if v is None:
+            return v
+        if not isinstance(v, str):
+            raise self.error(key, f"expected a string, got {v!r}")
+        if choices is not None and v not in choices:
+            raise self.error(key, f"unknown value {v!r}; choose one of {', '.join(choices)}")
+        return v
+
+    def floats(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        min_length: int = 0,
+        length: int | None = None,
+        positive: bool = False,
+        nonneg: bool = False,
+    ) -> tuple[float, ...]:
+        """A list of finite real numbers."""
+        v = self.raw(key, default)
+        if v is None:
+            return v
+        if not isinstance(v, list):
+            raise self.error(key, f"expected a list of numbers, got {v!r}")
+        if length is not None and len(v) != length:
+            raise self.error(key, f"expected {length} numbers, got {len(v)}")
+        if len(v) < min_length:
+            raise self.error(key, f"expected at least {min_length} numbers, got {len(v)}")
+        return tuple(
+            _check_float(x, lambda r, i=i: self.error(f"{key}[{i}]", r), positive, nonneg, None, None)
+            for i, x in enumerate(v)
+        )
+
+    def strs(self, key: str, default: Any = _MISSING, *, choices: Sequence[str] | None = None) -> tuple[str, ...]:
+        """A list of strings, each optionally one of ``choices``."""
+        v = self.raw(key, default)
+        if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+            raise self.error(key, f"expected a list of strings, got {v!r}")
+        if choices is not None:
+            for s in v:
+                if s not in choices:
+                    raise self.error(key, f"unknown name {s!r}; choose from {', '.join(choices)}")
+        return tuple(v)
+
+    def table(self, key: str) -> Table:
+        """A sub-table (empty if absent)."""
+        return Table(self.raw(key, {}), self.origin, self.path(key))
+
+    def finish(self) -> None:
+        """Refuse any key that no getter read."""
+        unknown = sorted(set(self.data) - self._used)
+        if unknown:
+            raise self.error(unknown[0], "unknown field (check the spelling)")
+
+
+def _check_float(
+    v: Any,
+    err: Callable[[str], SpecError],
+    positive: bool,
+    nonneg: bool,
+    minimum: float | None,
+    maximum: float | None,
+) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise err(f"expected a number, got {v!r}")
+    v = float(v)
+    if not math.isfinite(v):
+        raise err(f"must be finite, got {v}")
+    if positive and v <= 0:
+        raise err(f"must be > 0, got {v}")
+    if nonneg and v < 0:
+        raise err(f"must be >= 0, got {v}")
+    if minimum is not None and v < minimum:
+        raise err(f"must be >= {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise err(f"must be <= {maximum}, got {v}")
+    return v
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------------
+
+NEURAL_ARCHITECTURES = (
+    "cosnet",
+    "gaussnet",
+    "free_scalar",
+    "cauchy",
+    "mlp",
+    "nnft_ho",
+    "cos_theta",
+    "ib_cosnet",
+)
+MLP_ACTIVATIONS = ("erf", "relu", "tanh")
+A_PRIORS = ("gaussian", "mixture")
+
+
+@dataclass(frozen=True)
+class NeuralFieldSpec:
+    """A neural-network field theory φ(x) = Σ_i a_i h_i(x) (Halverson, eq. 1).
+
+    Attributes follow the model file; fields an architecture does not use keep their defaults.
+    """
+
+    architecture: str
+    width: int
+    dim: int = 1
+    sigma_a: float = 1.0
+    sigma_b: float = 1.0
+    sigma_c: float = 0.0
+    mass: float = 1.0
+    cutoff: float = 10.0
+    activation: str = "erf"
+    sigma_w: float = 1.0
+    epsilon: float = 0.0
+    a_prior: str = "gaussian"
+    a_modes: float = 1.0
+    kind: str = "neural_field"
+
+
+def _neural_field(t: Table) -> NeuralFieldSpec:
+    arch = t.str("architecture", choices=NEURAL_ARCHITECTURES)
+    dim = t.int("dim", 1, minimum=1)
+    if arch in ("cauchy", "nnft_ho", "cos_theta") and dim != 1:
+        raise t.error("dim", f"architecture {arch!r} is defined for dim = 1 only, got {dim}")
+    if arch == "free_scalar" and dim > 3:
+        raise t.error("dim", f"free_scalar closed forms exist for dim <= 3, got {dim}")
+    spec = NeuralFieldSpec(
+        architecture=arch,
+        width=t.int("width", 1 if arch == "cos_theta" else _MISSING, minimum=1),
+        dim=dim,
+        sigma_a=t.float("sigma_a", 1.0, positive=True),
+        sigma_b=t.float("sigma_b", 1.0, positive=True),
+        sigma_c=t.float("sigma_c", 0.0, nonneg=True),
+        mass=t.float("mass", 1.0, positive=True),
+        cutoff=t.float("cutoff", 10.0, positive=True),
+        activation=t.str("activation", "erf", choices=MLP_ACTIVATIONS),
+        sigma_w=t.float("sigma_w", 1.0, positive=True),
+        epsilon=t.float("epsilon", 0.0, minimum=0.0, maximum=1.0),
+        a_prior=t.str("a_prior", "gaussian", choices=A_PRIORS),
+        a_modes=t.float("a_modes", 1.0, positive=True),
+    )
+    t.raw("kind")
+    return spec
+
+
+NETWORKS = ("position", "step", "relu", "fourier")
+BOUNDARIES = ("periodic", "fixed", "half_line")
+
+
+@dataclass(frozen=True)
+class PathIntegralSpec:
+    """A lattice path integral whose parameter density is e^{-S_E[x_θ]/ħ} (Hashimoto et al.).
+
+    ``potential`` holds the coefficients c_k of x^k; the lattice spacing is a = beta / slices.
+    """
+
+    network: str
+    potential: tuple[float, ...]
+    beta: float
+    slices: int
+    mass: float = 1.0
+    hbar: float = 1.0
+    boundary: str = "periodic"
+    x_ini: float | None = None
+    x_fin: float | None = None
+    kind: str = "path_integral"
+
+    @property
+    def a(self) -> float:
+        """Lattice spacing a = beta / slices."""
+        return self.beta / self.slices
+
+
+def check_potential(coeffs: Sequence[float], err: Callable[[str], SpecError]) -> tuple[float, ...]:
+    """Refuse potentials that are not bounded below.
+
+    The highest non-zero coefficient must have an even power (>= 2) and be positive.
+    """
+    c = list(coeffs)
+    while c and c[-1] == 0.0:
+        c.pop()
+    if len(c) < 3:
+        raise err("potential must have a positive leading coefficient of even degree >= 2")
+    deg = len(c) - 1
+    if deg % 2 == 1:
+        raise err(f"potential is unbounded below: leading degree {deg} is odd")
+    if c[-1] <= 0:
+        raise err(f"potential is unbounded below: leading coefficient c_{deg} = {c[-1]} <= 0")
+    return tuple(float(x) for x in coeffs)
+
+
+def _path_integral(t: Table) -> PathIntegralSpec:
+    boundary = t.str("boundary", "periodic", choices=BOUNDARIES)
+    network = t.str("network", "fourier", choices=NETWORKS)
+    pot = check_potential(t.floats("potential", min_length=1), lambda r: t.error("potential", r))
+    x_ini = t.float("x_ini", None)
+    x_fin = t.float("x_fin", None)
+    if boundary == "fixed":
+        for name, v in (("x_ini", x_ini), ("x_fin", x_fin)):
+            if v is None:
+                raise t.error(name, "fixed boundary needs both x_ini and x_fin")
+    elif x_ini is not None or x_fin is not None:
+        raise t.error("x_ini" if x_ini is not None else "x_fin", f"only used with boundary = 'fixed', not {boundary!r}")
+    if network == "relu" and boundary == "periodic":
+        raise t.error("network", "the relu network parametrises open paths: use boundary 'fixed' or 'half_line'")
+    spec = PathIntegralSpec(
+        network=network,
+        potential=pot,
+        beta=t.float("beta", positive=True),
+        slices=t.int("slices", minimum=4),
+        mass=t.float("mass", 1.0, positive=True),
+        hbar=t.float("hbar", 1.0, positive=True),
+        boundary=boundary,
+        x_ini=x_ini,
+        x_fin=x_fin,
+    )
+    t.raw("kind")
+    return spec
+
+
+#: model kind -> validator of its table (the table's ``kind`` field selects the entry).
+MODEL_KINDS: dict[str, Callable[[Table], Any]] = {
+    "neural_field": _neural_field,
+    "path_integral": _path_integral,
+}
+
+
+def _model(t: Table) -> Any:
+    kind = t.str("kind", choices=tuple(MODEL_KINDS))
+    spec = MODEL_KINDS[kind](t)
+    t.finish()
+    return spec
+
+
+# --------------------------------------------------------------------------------------------
+# Jobs
+# --------------------------------------------------------------------------------------------
+
+SAMPLER_METHODS = ("nuts", "hmc", "exact")
+
+
+@dataclass(frozen=True)
+class SamplerSpec:
+    """How draws are made: exact sampling or NumPyro NUTS/HMC."""
+
+    method: str = "nuts"
+    chains: int = 4
+    warmup: int = 1000
+    samples: int = 1000
+    seed: int = 0
+    target_accept: float = 0.8
+    max_tree_depth: int = 10
+    step_size: float = 0.1
+    num_steps: int = 16
+
+
+def _sampler(t: Table) -> SamplerSpec:
+    s = SamplerSpec(
+        method=t.str("method", "nuts", choices=SAMPLER_METHODS),
+        chains=t.int("chains", 4, minimum=1),
+        warmup=t.int("warmup", 1000, minimum=0),
+        samples=t.int("samples", 1000, minimum=2),
+        seed=t.int("seed", 0, minimum=0),
+        target_accept=t.float("target_accept", 0.8, minimum=0.05, maximum=0.999),
+        max_tree_depth=t.int("max_tree_depth", 10, minimum=1),
+        step_size=t.float("step_size", 0.1, positive=True),
+        num_steps=t.int("num_steps", 16, minimum=1),
+    )
+    t.finish()
+    return s
+
+
+@dataclass(frozen=True)
+class GatesSpec:
+    """Thresholds a run must meet for its results to be trusted (exit 0), else exit 3."""
+
+    rhat_max: float = 1.01
+    ess_min: float = 400.0
+    divergences_max: int = 0
+    tree_depth_max_fraction: float = 0.05
+
+
+def _gates(t: Table) -> GatesSpec:
+    g = GatesSpec(
+        rhat_max=t.float("rhat_max", 1.01, minimum=1.0),
+        ess_min=t.float("ess_min", 400.0, nonneg=True),
+        divergences_max=t.int("divergences_max", 0, minimum=0),
+        tree_depth_max_fraction=t.float("tree_depth_max_fraction", 0.05, minimum=0.0, maximum=1.0),
+    )
+    t.finish()
+    return g
+
+
+@dataclass(frozen=True)
+class CorrelatorsTask:
+    """Task ``correlators``: n-point functions of a neural field at given points."""
+
+    points: tuple[tuple[float, ...], ...]
+    networks: int
+    chunk: int = 20000
+    orders: tuple[int, ...] = (2, 4)
+
+
+def _correlators_task(t: Table, model: Any) -> CorrelatorsTask:
+    if not isinstance(model, NeuralFieldSpec):
+        raise t.error("model", f"task 'correlators' needs a neural_field model, got {model.kind!r}")
+    raw = t.raw("points")
+    if not isinstance(raw, list) or not raw:
+        raise t.error("points", "expected a non-empty list of points")
+    pts = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, list):
+            p = [p]
+        if len(p) != model.dim:
+            raise t.error(f"points[{i}]", f"has length {len(p)} but the network's dim is {model.dim}")
+        pts.append(tuple(_check_float(x, lambda r, i=i: t.error(f"points[{i}]", r), False, False, None, None) for x in p))
+    orders = tuple(sorted(set(t.raw("orders", [2, 4]))))
+    for n in orders:
+        if n not in (2, 4, 6):
+            raise t.error("orders", f"orders must be among 2, 4, 6; got {n!r}")
+    need = max(orders)
+    if need > 2 and len(pts) < need:
+        raise t.error("points", f"order {need} needs at least {need} points, got {len(pts)}")
+    return CorrelatorsTask(
+        points=tuple(pts),
+        networks=t.int("networks", minimum=2),
+        chunk=t.int("chunk", 20000, minimum=1),
+        orders=orders,
+    )
+
+
+@dataclass(frozen=True)
+class SampleTask:
+    """Task ``sample``: sample a path integral and measure its observables."""
+
+    histogram_bins: int = 40
+    histogram_range: float = 2.5
+
+
+def _sample_task(t: Table, model: Any) -> SampleTask:
+    if not isinstance(model, PathIntegralSpec):
+        raise t.error("model", f"task 'sample' needs a path_integral model, got {model.kind!r}")
+    return SampleTask(
+        histogram_bins=t.int("histogram_bins", 40, minimum=2),
+        histogram_range=t.float("histogram_range", 2.5, positive=True),
+    )
+
+
+#: task name -> validator of the task's own top-level fields.
+TASK_FIELDS: dict[str, Callable[[Table, Any], Any]] = {
+    "correlators": _correlators_task,
+    "sample": _sample_task,
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """A validated job: what to run, on which model, how to sample and what to trust."""
+
+    file: str
+    title: str
+    task: str
+    model: Any
+    task_spec: Any
+    sampler: SamplerSpec
+    gates: GatesSpec
+    observables: tuple[str, ...]
+    model_file: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------------------------
+
+
+def _override_map(overrides: Iterable[str]) -> tuple[list[tuple[list[str], Any, str]], dict[str, str]]:
+    parsed = []
+    names: dict[str, str] = {}
+    for item in overrides:
+        keys, value = parse_override(item)
+        parsed.append((keys, value, item))
+        names[".".join(keys)] = item
+    return parsed, names
+
+
+def load_file(path: str | Path, overrides: Iterable[str] = ()) -> Job | Any:
+    """Load a job file, or a model file (anything whose top level has ``kind``).
+
+    Returns a :class:`Job` for a job and a model spec for a model file.
+    """
+    path = Path(path)
+    raw = read_toml(path)
+    if "kind" in raw and "task" not in raw:
+        return load_model(path, overrides)
+    return load_job(path, overrides)
+
+
+def load_model(path: str | Path, overrides: Iterable[str] = ()) -> Any:
+    """Load and validate a model file; overrides are given as ``model.FIELD=VALUE`` or ``FIELD=VALUE``."""
+    path = Path(path)
+    raw = read_toml(path)
+    parsed, _ = _override_map(overrides)
+    names: dict[str, str] = {}
+    for keys, value, item in parsed:
+        if keys[0] == "model":
+            keys = keys[1:]
+        if not keys:
+            raise SpecError(f"--set {item}", "model", "cannot replace the whole model")
+        _apply_override(raw, keys, value, item)
+        names["model." + ".".join(keys)] = item
+    origin = _Origin(str(path), str(path), names)
+    return _model(Table(raw, origin, "model"))
+
+
+def load_job(path: str | Path, overrides: Iterable[str] = ()) -> Job:
+    """Load and validate a job file with its model and ``--set`` overrides.
+
+    Parameters
+    ----------
+    path : str or Path
+        The job TOML file.
+    overrides : iterable of str
+        ``KEY=VALUE`` items; model fields under ``model.``.
+
+    Returns
+    -------
+    Job
+        The validated job.
+
+    Raises
+    ------
+    SpecError
+        Naming the file (or option), the field and the reason.
+    """
+    path = Path(path)
+    raw = read_toml(path)
+    parsed, names = _override_map(overrides)
+    model_file: str | None = None
+    model_raw = raw.get("model")
+    if isinstance(model_raw, str):
+        mpath = (path.parent / model_raw).resolve()
+        if not mpath.is_file():
+            raise SpecError(str(path), "model", f"model file {model_raw!r} not found (looked in {mpath})")
+        model_file = str(mpath)
+        raw["model"] = read_toml(mpath)
+    elif model_raw is not None and not isinstance(model_raw, dict):
+        raise SpecError(str(path), "model", "expected a path to a model file or an inline [model] table")
+    for keys, value, item in parsed:
+        _apply_override(raw, keys, value, item)
+    origin = _Origin(str(path), model_file, names)
+    top = Table(raw, origin)
+    title = top.str("title", path.stem)
+    task = top.str("task", choices=tuple(TASK_FIELDS))
+    if "model" not in raw:
+        raise top.error("model", "required field is missing")
+    model = _model(top.table("model"))
+    task_spec = TASK_FIELDS[task](top, model)
+    sampler = _sampler(top.table("sampler"))
+    gates = _gates(top.table("gates"))
+    obs_t = top.table("observables")
+    observables = obs_t.strs("names", [])
+    obs_t.finish()
+    top.finish()
+    return Job(
+        file=str(path),
+        title=title,
+        task=task,
+        model=model,
+        task_spec=task_spec,
+        sampler=sampler,
+        gates=gates,
+        observables=observables,
+        model_file=model_file,
+    )
