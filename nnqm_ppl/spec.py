@@ -562,6 +562,23 @@ def _sample_task(t: Table, model: Any) -> SampleTask:
     )
 
 
+#: task name -> the observables a job of that task may name (the first tuple is the default).
+TASK_OBSERVABLES: dict[str, tuple[str, ...]] = {
+    "correlators": ("G2", "G4c", "G6c"),
+    "sample": (
+        "x2",
+        "x4",
+        "E0",
+        "gap",
+        "correlator",
+        "effective_mass",
+        "uncertainty",
+        "commutator",
+        "psi0",
+        "psi0_squared",
+    ),
+}
+
 #: task name -> validator of the task's own top-level fields.
 TASK_FIELDS: dict[str, Callable[[Table, Any], Any]] = {
     "correlators": _correlators_task,
@@ -674,7 +691,8 @@ def load_job(path: str | Path, overrides: Iterable[str] = ()) -> Job:
     sampler = _sampler(top.table("sampler"))
     gates = _gates(top.table("gates"))
     obs_t = top.table("observables")
-    observables = obs_t.strs("names", [])
+    known = TASK_OBSERVABLES[task]
+    observables = obs_t.strs("names", list(known), choices=known)
     obs_t.finish()
     top.finish()
     return Job(

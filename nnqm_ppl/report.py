@@ -1,0 +1,190 @@
+"""Writing a run: ``summary.json``, ``samples.nc`` and plots, each atomically.
+
+Every file is written to a temporary name in the output directory and renamed into place, so a
+crash never leaves a partial or corrupt file. A directory that already holds a run of a
+*different* job is refused, so no earlier result is overwritten by mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+import xarray as xr
+
+from nnqm_ppl.spec import Job, SpecError
+
+__all__ = [
+    "atomic_path",
+    "write_json",
+    "write_datatree",
+    "write_figure",
+    "versions",
+    "check_out_dir",
+    "write_run",
+    "format_table",
+    "read_summary",
+]
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success only."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray | jax.Array):
+        return np.asarray(obj).tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def write_json(target: Path, data: dict) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n")
+
+
+def write_datatree(target: Path, tree: xr.DataTree) -> None:
+    """Write an ArviZ DataTree to netCDF (opens with ``xarray.open_datatree``), atomically."""
+    with atomic_path(target) as tmp:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+
+
+def write_figure(target: Path, fig: Any) -> None:
+    """Save a matplotlib figure as PNG, atomically, and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that determine the numbers."""
+    out = {}
+    for pkg in ("nnqm_ppl", "jax", "jaxlib", "numpyro", "arviz", "numpy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def read_summary(out: Path) -> dict | None:
+    """The ``summary.json`` of a run directory, or None if there is none."""
+    path = Path(out) / "summary.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SpecError(str(path), "", f"unreadable summary ({exc.__class__.__name__})") from None
+
+
+def check_out_dir(out: Path, job: Job) -> None:
+    """Refuse an output directory that holds a run of a different job."""
+    old = read_summary(out)
+    if old is None:
+        return
+    old_file = old.get("spec", {}).get("file")
+    if old_file is not None and Path(old_file).resolve() != Path(job.file).resolve():
+        raise SpecError(
+            f"--out {out}", "", f"holds a run of a different job ({old_file}); choose another --out"
+        )
+
+
+def write_run(
+    out: Path,
+    job: Job,
+    *,
+    seed: int,
+    elapsed_s: float,
+    diagnostics: dict,
+    observables: dict,
+    extra: dict | None = None,
+    datatree: xr.DataTree | None = None,
+    figures: dict[str, Callable[[], Any]] | None = None,
+) -> dict:
+    """Write everything a run produced; returns the summary dict.
+
+    The data files come first and ``summary.json`` last, so a summary always describes files that
+    exist.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if datatree is not None:
+        write_datatree(out / "samples.nc", datatree)
+    for name, make in (figures or {}).items():
+        write_figure(out / f"{name}.png", make())
+    summary = {
+        "task": job.task,
+        "title": job.title,
+        "spec": dataclasses.asdict(job),
+        "versions": versions(),
+        "devices": jax.local_device_count(),
+        "seed": seed,
+        "elapsed_s": round(elapsed_s, 3),
+        "diagnostics": diagnostics,
+        "observables": observables,
+    }
+    summary.update(extra or {})
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.6g}" if isinstance(x, float | int) else str(x)
+
+
+def format_table(observables: dict, max_rows_per_list: int = 9) -> str:
+    """A plain-text table: observable, Monte Carlo ± MCSE, exact (lattice), continuum."""
+    rows = [("observable", "Monte Carlo", "exact", "continuum")]
+    for name, entry in observables.items():
+        if not isinstance(entry, dict) or "value" not in entry:
+            continue
+        value, mcse = np.asarray(entry["value"], dtype=float), entry.get("mcse")
+        mcse = None if mcse is None else np.asarray(mcse, dtype=float)
+        exact = entry.get("exact")
+        cont = entry.get("continuum")
+        exact = None if exact is None else np.asarray(exact, dtype=float)
+        cont = None if cont is None else np.asarray(cont, dtype=float)
+        for n, idx in enumerate(np.ndindex(value.shape)):
+            if n >= max_rows_per_list:
+                rows.append((f"{name}[...]", f"({value.size - n} more in summary.json)", "", ""))
+                break
+            label = name + (f"[{','.join(map(str, idx))}]" if idx else "")
+            mc = f"{value[idx]:.6g}" + (f" ± {mcse[idx]:.2g}" if mcse is not None else "")
+            ex = _fmt(float(exact[idx])) if exact is not None and exact.shape == value.shape else _fmt(None)
+            co = _fmt(float(cont[idx])) if cont is not None and cont.shape == value.shape else _fmt(None)
+            rows.append((label, mc, ex, co))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

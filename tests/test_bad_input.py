@@ -1,0 +1,145 @@
+"""Bad input gets one clear line naming the file and the field, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nnqm_ppl.cli import main
+from nnqm_ppl.spec import SpecError, load_job, parse_override
+
+NF_MODEL = """
+kind = "neural_field"
+architecture = "cosnet"
+width = 4
+dim = 2
+sigma_a = 1.0
+sigma_b = 1.0
+"""
+NF_JOB = """
+title = "t"
+task = "correlators"
+model = "model.toml"
+points = [[0.0, 0.0], [0.5, 0.1], [1.0, -0.3], [0.2, 0.7]]
+networks = 1000
+"""
+PI_MODEL = """
+kind = "path_integral"
+network = "fourier"
+potential = [0.0, 0.0, 0.5, 0.0, 1.0]
+beta = 4.0
+slices = 16
+boundary = "periodic"
+"""
+PI_JOB = """
+task = "sample"
+model = "model.toml"
+"""
+
+
+def _write(tmp_path: Path, job: str, model: str) -> Path:
+    (tmp_path / "model.toml").write_text(model)
+    path = tmp_path / "job.toml"
+    path.write_text(job)
+    return path
+
+
+def _sub(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new)
+
+
+# (id, job text, model text, overrides, field named in the message)
+CASES = [
+    ("width<1", NF_JOB, _sub(NF_MODEL, "width = 4", "width = 0"), [], "model.width"),
+    ("width float", NF_JOB, _sub(NF_MODEL, "width = 4", "width = 4.5"), [], "model.width"),
+    ("sigma_a<=0", NF_JOB, _sub(NF_MODEL, "sigma_a = 1.0", "sigma_a = 0.0"), [], "model.sigma_a"),
+    ("sigma_b<0", NF_JOB, _sub(NF_MODEL, "sigma_b = 1.0", "sigma_b = -1.0"), [], "model.sigma_b"),
+    ("mass<=0", NF_JOB, NF_MODEL + "mass = -2.0\n", [], "model.mass"),
+    ("points dim mismatch", _sub(NF_JOB, "[0.5, 0.1]", "[0.5]"), NF_MODEL, [], "points[1]"),
+    ("networks<2", _sub(NF_JOB, "networks = 1000", "networks = 1"), NF_MODEL, [], "networks"),
+    ("nan point", _sub(NF_JOB, "[0.5, 0.1]", "[nan, 0.1]"), NF_MODEL, [], "points[1]"),
+    ("inf point", _sub(NF_JOB, "[0.5, 0.1]", "[0.5, inf]"), NF_MODEL, [], "points[1]"),
+    ("unknown architecture", NF_JOB, _sub(NF_MODEL, '"cosnet"', '"resnet"'), [], "model.architecture"),
+    ("malformed TOML", NF_JOB, NF_MODEL + "width = = 3\n", [], "model.toml"),
+    ("unknown field", NF_JOB + "netwroks = 3\n", NF_MODEL, [], "netwroks"),
+    ("unknown task", _sub(NF_JOB, '"correlators"', '"dance"'), NF_MODEL, [], "task"),
+    ("missing model file", _sub(NF_JOB, "model.toml", "nope.toml"), NF_MODEL, [], "model"),
+    ("too few points for G4", _sub(NF_JOB, ", [1.0, -0.3], [0.2, 0.7]", ""), NF_MODEL, [], "points"),
+    ("set width<1", NF_JOB, NF_MODEL, ["model.width=0"], "model.width"),
+    ("set malformed", NF_JOB, NF_MODEL, ["model.width"], "model.width"),
+    ("unbounded potential", PI_JOB, _sub(PI_MODEL, "1.0]", "-1.0]"), [], "model.potential"),
+    ("odd potential", PI_JOB, _sub(PI_MODEL, "1.0]", "1.0, 0.2]"), [], "model.potential"),
+    ("beta<=0", PI_JOB, _sub(PI_MODEL, "beta = 4.0", "beta = 0.0"), [], "model.beta"),
+    ("slices<4", PI_JOB, _sub(PI_MODEL, "slices = 16", "slices = 3"), [], "model.slices"),
+    ("m<=0", PI_JOB, PI_MODEL + "mass = 0.0\n", [], "model.mass"),
+    ("hbar<=0", PI_JOB, PI_MODEL + "hbar = -1.0\n", [], "model.hbar"),
+    ("unknown network", PI_JOB, _sub(PI_MODEL, '"fourier"', '"lstm"'), [], "model.network"),
+    ("unknown boundary", PI_JOB, _sub(PI_MODEL, '"periodic"', '"twisted"'), [], "model.boundary"),
+    ("fixed without ends", PI_JOB, _sub(PI_MODEL, '"periodic"', '"fixed"'), [], "model.x_ini"),
+    ("nan potential", PI_JOB, _sub(PI_MODEL, "0.5, 0.0", "nan, 0.0"), [], "model.potential[2]"),
+    ("nan beta", PI_JOB, _sub(PI_MODEL, "beta = 4.0", "beta = nan"), [], "model.beta"),
+    ("unknown sampler method", PI_JOB + '[sampler]\nmethod = "gibbs"\n', PI_MODEL, [], "sampler.method"),
+    ("chains<1", PI_JOB, PI_MODEL, ["sampler.chains=0"], "sampler.chains"),
+    ("unknown observable", PI_JOB + '[observables]\nnames = ["x3"]\n', PI_MODEL, [], "observables.names"),
+    ("wrong model kind", PI_JOB, NF_MODEL, [], "model"),
+]
+
+
+@pytest.mark.parametrize("job,model,overrides,field", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_spec_errors_name_file_and_field(tmp_path, job, model, overrides, field):
+    path = _write(tmp_path, job, model)
+    with pytest.raises(SpecError) as info:
+        load_job(path, overrides)
+    msg = str(info.value)
+    assert field in msg
+    assert "\n" not in msg
+    # the origin is a file of ours or the --set option
+    assert any(s in info.value.where for s in ("job.toml", "model.toml", "--set"))
+
+
+@pytest.mark.parametrize("job,model,overrides,field", [c[1:] for c in CASES[:12]], ids=[c[0] for c in CASES[:12]])
+def test_command_exits_2_with_one_line(tmp_path, capsys, job, model, overrides, field):
+    path = _write(tmp_path, job, model)
+    args = ["run", str(path), "--out", str(tmp_path / "out")]
+    for o in overrides:
+        args += ["--set", o]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and field in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_override_values_parse_as_toml():
+    assert parse_override("model.potential=[0,0,0.5,0,0.3]") == (["model", "potential"], [0, 0, 0.5, 0, 0.3])
+    assert parse_override("sampler.chains=4") == (["sampler", "chains"], 4)
+    assert parse_override("model.network=fourier") == (["model", "network"], "fourier")
+
+
+def test_override_changes_the_model(tmp_path):
+    path = _write(tmp_path, NF_JOB, NF_MODEL)
+    job = load_job(path, ["model.width=7", "model.sigma_b=0.8"])
+    assert (job.model.width, job.model.sigma_b) == (7, 0.8)
+
+
+def test_out_dir_of_another_job_is_refused_and_kept(tmp_path, capsys):
+    path = _write(tmp_path, NF_JOB, NF_MODEL)
+    out = tmp_path / "out"
+    out.mkdir()
+    summary = {"spec": {"file": str(tmp_path / "other.toml")}, "task": "sample"}
+    (out / "summary.json").write_text(json.dumps(summary))
+    assert main(["run", str(path), "--out", str(out)]) == 2
+    assert "different job" in capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text()) == summary
+
+
+def test_console_script_usage_error_is_one_line():
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnqm_ppl.cli", "run"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
