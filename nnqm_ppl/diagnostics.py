@@ -18,11 +18,16 @@ from nnqm_ppl.spec import GatesSpec
 
 __all__ = ["Diagnostics", "check_gates"]
 
+#: quantiles whose ESS is the tail ESS (ArviZ's convention; arviz-stats 1.3 needs it passed explicitly)
+TAIL_PROB = (0.05, 0.95)
+
 ADVICE = {
     "rhat": "R-hat high: chains disagree — run longer, or check for several minima (more chains, "
     "a different network such as 'fourier').",
     "ess": "ESS low: draws are strongly autocorrelated — run more samples, or use the 'fourier' "
     "network (Fourier acceleration) for long paths.",
+    "ess_exact": "ESS low: the draws are independent, so simply ask for more of them "
+    "(networks, or sampler.samples).",
     "divergences": "divergences: raise sampler.target_accept (e.g. 0.95) or use the 'fourier' network.",
     "tree_depth": "tree depth saturated: raise sampler.max_tree_depth or use the 'fourier' network, "
     "which whitens the stiff kinetic term.",
@@ -55,6 +60,7 @@ def check_gates(
     gates: GatesSpec,
     sample_stats: xr.Dataset | None = None,
     ess_scale: float = 1.0,
+    markov: bool = True,
 ) -> Diagnostics:
     """Apply the job's gates to per-draw observable series.
 
@@ -69,6 +75,10 @@ def check_gates(
     ess_scale : float
         Draws represented by one entry of a series (the chunk size when the series are chunk means
         of i.i.d. networks), so that ESS is reported in draws.
+    markov : bool
+        Whether the draws come from Markov chains. Exact (independent) draws are converged by
+        construction: their split R-hat is reported but not gated, since for i.i.d. series it
+        only measures noise.
 
     Returns
     -------
@@ -83,9 +93,12 @@ def check_gates(
         if not keep.any():
             continue
         a = a[..., keep]
+        if a.shape[0] == 1:  # one chain: split R-hat over its two halves
+            half = a.shape[1] // 2
+            a = np.stack([a[0, :half], a[0, half : 2 * half]])
         rhats.append(np.max(array_stats.rhat(a, chain_axis=0, draw_axis=1)))
         bulks.append(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="bulk")) * ess_scale)
-        tails.append(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="tail")) * ess_scale)
+        tails.append(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="tail", prob=TAIL_PROB)) * ess_scale)
     rhat_max = float(np.max(rhats)) if rhats else 1.0
     ess_bulk = float(np.min(bulks)) if bulks else 0.0
     ess_tail = float(np.min(tails)) if tails else 0.0
@@ -104,10 +117,10 @@ def check_gates(
         failures.append(msg)
         advice.append(ADVICE[kind])
 
-    if not np.isfinite(rhat_max) or rhat_max > gates.rhat_max:
+    if markov and (not np.isfinite(rhat_max) or rhat_max > gates.rhat_max):
         fail("rhat", f"R-hat {rhat_max:.4f} > {gates.rhat_max}")
     if not min(ess_bulk, ess_tail) >= gates.ess_min:
-        fail("ess", f"ESS (bulk {ess_bulk:.0f}, tail {ess_tail:.0f}) < {gates.ess_min:.0f}")
+        fail("ess" if markov else "ess_exact", f"ESS (bulk {ess_bulk:.0f}, tail {ess_tail:.0f}) < {gates.ess_min:.0f}")
     if divergences > gates.divergences_max:
         fail("divergences", f"{divergences} divergent transitions > {gates.divergences_max}")
     if depth_frac > gates.tree_depth_max_fraction:

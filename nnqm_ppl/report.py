@@ -184,7 +184,9 @@ def format_table(observables: dict, max_rows_per_list: int = 9) -> str:
             ex = _fmt(float(exact[idx])) if exact is not None and exact.shape == value.shape else _fmt(None)
             co = _fmt(float(cont[idx])) if cont is not None and cont.shape == value.shape else _fmt(None)
             rows.append((label, mc, ex, co))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    if all(r[3] in ("—", "") for r in rows[1:]):  # no continuum values: drop the column
+        rows = [r[:3] for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

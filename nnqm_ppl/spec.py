@@ -529,7 +529,8 @@ def _correlators_task(t: Table, model: Any) -> CorrelatorsTask:
             p = [p]
         if len(p) != model.dim:
             raise t.error(f"points[{i}]", f"has length {len(p)} but the network's dim is {model.dim}")
-        pts.append(tuple(_check_float(x, lambda r, i=i: t.error(f"points[{i}]", r), False, False, None, None) for x in p))
+        err = lambda r, i=i: t.error(f"points[{i}]", r)  # noqa: E731
+        pts.append(tuple(_check_float(x, err, False, False, None, None) for x in p))
     orders = tuple(sorted(set(t.raw("orders", [2, 4]))))
     for n in orders:
         if n not in (2, 4, 6):
