@@ -1,0 +1,123 @@
+"""Exact results to check the Monte Carlo against.
+
+- :mod:`~nnqm_ppl.exact.diagonalize`: the continuum theory (sinc-DVR diagonalisation).
+- :mod:`~nnqm_ppl.exact.transfer`: the same lattice (a, β, boundary) as the sampled path integral.
+- :mod:`~nnqm_ppl.exact.harmonic`: closed forms for the harmonic oscillator.
+
+:func:`path_integral_exact` collects both for reports and ``nnqm exact``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nnqm_ppl.exact.diagonalize import Spectrum, diagonalize
+from nnqm_ppl.exact.transfer import TransferMatrix, transfer_matrix
+from nnqm_ppl.physics import Lattice, Potential
+
+__all__ = [
+    "Spectrum",
+    "TransferMatrix",
+    "diagonalize",
+    "transfer_matrix",
+    "path_integral_exact",
+    "PLOT_POINTS",
+]
+
+#: number of points of the common grid of ``psi0`` and ``psi0_squared``
+PLOT_POINTS = 101
+
+
+def _curve(x: Any, value: Any) -> dict[str, list[float]]:
+    return {"x": np.asarray(x).tolist(), "value": np.asarray(value).tolist()}
+
+
+def _floats(a: Any) -> list[float]:
+    return [float(v) for v in np.asarray(a)]
+
+
+def path_integral_exact(lattice: Lattice, potential: Potential) -> dict[str, dict[str, Any]]:
+    """Exact lattice and continuum values of the path-integral observables (JSON-ready).
+
+    ``"lattice"``: the transfer matrix on the same lattice (a, β, boundary). Site observables
+    refer to any site (periodic) or to the middle site N // 2 (open boundaries); ``correlator``
+    is ⟨x_n x_{n+k}⟩ for k = 0..N (periodic) or from the middle site to the last free site;
+    ``E0`` is the virial estimator ⟨V + xV'/2⟩ at the lattice's β; ``uncertainty`` is
+    sqrt(⟨x²⟩ - ⟨x⟩²)·sqrt(⟨p²⟩) with the point-split ⟨p²⟩; ``commutator`` is the point-split
+    m⟨x_n(x_{n+1} - x_n) - (x_n - x_{n-1})x_n⟩/a (= -ħ + a⟨xV'⟩). ``psi0`` is the density of
+    y = x_0 on a half line, else the transfer-matrix ground state φ_0 normalised to ∫φ_0 = 1;
+    ``psi0_squared`` is the exact density of the site.
+
+    ``"continuum"``: the diagonalised Hamiltonian; thermal at β for the periodic lattice, the
+    ground state otherwise (the open-boundary correlator is ⟨0|x e^{-τ(H-E_0)/ħ} x|0⟩ at
+    τ = k a). ``commutator`` is its a → 0 limit -ħ; ``psi0`` = ψ_0/∫ψ_0 and ``psi0_squared``
+    the density of x; ``ground_state`` holds the T = 0 values ``E0``, ``x2``, ``x4`` and
+    ``uncertainty``.
+
+    Both share ``gap`` (E_1 - E_0), ``gaps`` (the first three) and one grid for the curves.
+
+    Parameters
+    ----------
+    lattice : Lattice
+    potential : Potential
+
+    Returns
+    -------
+    dict
+        ``{"lattice": {...}, "continuum": {...}}`` with keys ``x2``, ``x4``, ``E0``, ``gap``,
+        ``gaps``, ``correlator``, ``uncertainty``, ``commutator``, ``p2``, ``psi0``,
+        ``psi0_squared`` (curves as ``{"x": [...], "value": [...]}``).
+    """
+    m, hbar = lattice.mass, lattice.hbar
+    periodic = lattice.boundary == "periodic"
+    tm = transfer_matrix(lattice, potential)
+    spec = diagonalize(potential, m, hbar, beta=lattice.beta if periodic else None)
+
+    ks = tm.correlator_separations()
+    dens0 = spec.density(spec.x)
+    keep = np.nonzero(np.asarray(dens0) > 1e-10 * float(np.max(dens0)))[0]
+    grid = np.linspace(spec.x[keep[0]], spec.x[keep[-1]], PLOT_POINTS)
+
+    psi_lat = tm.density(grid, site=0) if lattice.boundary == "half_line" else tm.ground_state(grid)
+    gaps_lat, gaps_con = tm.gaps(3), spec.gaps(3)
+    lat = {
+        "x2": tm.expect(lambda x: x**2),
+        "x4": tm.expect(lambda x: x**4),
+        "E0": tm.virial_energy(),
+        "gap": float(gaps_lat[0]),
+        "gaps": _floats(gaps_lat),
+        "correlator": _floats(tm.correlator(ks)),
+        "uncertainty": tm.uncertainty(),
+        "commutator": tm.commutator(),
+        "p2": tm.p2(),
+        "psi0": _curve(grid, psi_lat),
+        "psi0_squared": _curve(grid, tm.density(grid)),
+    }
+
+    beta = lattice.beta if periodic else None
+    psi0 = spec.wavefunction(0, grid)
+    x2, p2 = spec.expect(lambda x: x**2, beta), spec.p2(beta)
+    mean = spec.expect(lambda x: x, beta)
+    x2_0, mean_0 = spec.expect(lambda x: x**2), spec.expect(lambda x: x)
+    con = {
+        "x2": x2,
+        "x4": spec.expect(lambda x: x**4, beta),
+        "E0": spec.energy(beta),
+        "gap": float(gaps_con[0]),
+        "gaps": _floats(gaps_con),
+        "correlator": _floats(spec.correlator(ks * lattice.a, beta if periodic else np.inf)),
+        "uncertainty": float(np.sqrt((x2 - mean**2) * p2)),
+        "commutator": -hbar,
+        "p2": p2,
+        "psi0": _curve(grid, psi0 / (np.sqrt(spec.dx) * np.sum(spec.vectors[:, 0]))),
+        "psi0_squared": _curve(grid, spec.density(grid, beta)),
+        "ground_state": {
+            "E0": float(spec.energies[0]),
+            "x2": x2_0,
+            "x4": spec.expect(lambda x: x**4),
+            "uncertainty": float(np.sqrt((x2_0 - mean_0**2) * spec.p2())),
+        },
+    }
+    return {"lattice": lat, "continuum": con}
