@@ -96,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_exact(args: argparse.Namespace) -> int:
-    from nnqm_ppl.exact.report import exact_values
+    from nnqm_ppl.exact.values import exact_values
     from nnqm_ppl.spec import load_file
 
     print(json.dumps(exact_values(load_file(args.file, args.overrides)), indent=2))

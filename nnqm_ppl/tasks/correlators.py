@@ -8,24 +8,13 @@ import jax
 import numpy as np
 
 from nnqm_ppl.diagnostics import check_gates
-from nnqm_ppl.exact import analytic
+from nnqm_ppl.exact.values import exact_correlators
 from nnqm_ppl.networks.neurons import network_from_spec
 from nnqm_ppl.observables.correlators import CorrelatorResult, correlators
 from nnqm_ppl.spec import Job
 from nnqm_ppl.tasks import TaskResult
 
-__all__ = ["run", "exact_correlators"]
-
-
-def exact_correlators(spec, points: np.ndarray, orders: tuple[int, ...]) -> dict:
-    """Closed-form ``G2`` (matrix over the points), ``G4c`` and ``G6c`` where they exist (else None)."""
-    pts = np.asarray(points, dtype=float)
-    out: dict = {}
-    g2 = [[analytic.g2(spec, p, q) for q in pts] for p in pts]
-    out["G2"] = None if any(v is None for row in g2 for v in row) else np.asarray(g2, dtype=float)
-    out["G4c"] = analytic.g4c(spec, *pts[:4]) if 4 in orders else None
-    out["G6c"] = analytic.g6c(spec, *pts[:6]) if 6 in orders else None
-    return {k: (None if v is None else np.asarray(v, dtype=float).tolist()) for k, v in out.items()}
+__all__ = ["run"]
 
 
 def _figure(res: CorrelatorResult, exact: dict):

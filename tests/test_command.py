@@ -1,0 +1,74 @@
+"""End-to-end runs of the ``nnqm`` command on the catalogue's jobs (reduced sizes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from nnqm_ppl.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_cosnet_correlators_job(tmp_path, capsys):
+    out = tmp_path / "cos"
+    rc = main(["run", str(ROOT / "inference/cosnet_correlators.toml"), "--out", str(out),
+               "--set", "networks=200000", "--set", "model.width=4", "--set", "gates.ess_min=1000"])
+    assert rc == 0
+    table = capsys.readouterr().out
+    assert "G4c" in table and "±" in table
+    s = _summary(out)
+    assert s["task"] == "correlators" and s["spec"]["model"]["width"] == 4
+    assert set(s["versions"]) >= {"nnqm_ppl", "jax", "numpyro", "arviz"}
+    for name in ("G2", "G4c"):
+        entry = s["observables"][name]
+        value, mcse, exact = (np.asarray(entry[k]) for k in ("value", "mcse", "exact"))
+        # closed forms (Halverson S11 and the corrected S15): Monte Carlo within 4 MCSE
+        assert np.all(np.abs(value - exact) <= 4 * mcse), name
+    # the field is width 4: G4c is far from zero (1/N), so the check above has teeth
+    assert abs(s["observables"]["G4c"]["exact"]) > 10 * s["observables"]["G4c"]["mcse"]
+    tree = xr.open_datatree(out / "samples.nc")
+    assert "phi2" in tree["posterior"]
+    assert (out / "correlators.png").stat().st_size > 0
+
+
+def test_same_seed_same_numbers(tmp_path):
+    args = ["--set", "networks=20000", "--set", "gates.ess_min=0"]
+    job = str(ROOT / "inference/cosnet_correlators.toml")
+    assert main(["run", job, "--out", str(tmp_path / "a"), "--seed", "7", *args]) == 0
+    assert main(["run", job, "--out", str(tmp_path / "b"), "--seed", "7", *args]) == 0
+    a, b = _summary(tmp_path / "a"), _summary(tmp_path / "b")
+    assert a["observables"] == b["observables"] and a["seed"] == 7
+
+
+def test_gate_failure_exits_3_and_writes_everything(tmp_path, capsys):
+    out = tmp_path / "few"
+    job = str(ROOT / "inference/cosnet_correlators.toml")
+    assert main(["run", job, "--out", str(out), "--set", "networks=2000"]) == 3
+    err = capsys.readouterr().err
+    assert "GATES FAILED" in err and "ESS" in err
+    s = _summary(out)
+    assert s["diagnostics"]["passed"] is False and s["diagnostics"]["failures"]
+    assert (out / "samples.nc").exists()
+    assert main(["diagnose", str(out)]) == 3
+
+
+def test_list_shows_the_catalogue(capsys):
+    assert main(["list"]) == 0
+    text = capsys.readouterr().out
+    assert "cosnet_correlators.toml" in text and "anharmonic.toml" in text
+
+
+@pytest.mark.parametrize("job", sorted(p.name for p in (ROOT / "inference").glob("*.toml")))
+def test_catalogue_jobs_validate(job):
+    from nnqm_ppl.spec import load_job
+
+    assert load_job(ROOT / "inference" / job).task
