@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success only."""
@@ -43,6 +47,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
     try:
         yield Path(tmp)
         os.replace(tmp, target)
@@ -76,12 +81,12 @@ def write_datatree(target: Path, tree: xr.DataTree) -> None:
 
 
 def write_figure(target: Path, fig: Any) -> None:
-    """Save a matplotlib figure as PNG, atomically, and close it."""
+    """Save a matplotlib figure or an arviz-plots PlotCollection as PNG, atomically, and close it."""
     import matplotlib.pyplot as plt
 
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    plt.close("all")
 
 
 def versions() -> dict[str, str]:

@@ -40,6 +40,7 @@ def run_mcmc(
     *,
     model_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
+    dims: dict[str, list[str]] | None = None,
 ) -> xr.DataTree:
     """Sample ``model`` with NUTS or HMC through :class:`numpyro.infer.MCMC`.
 
@@ -56,6 +57,9 @@ def run_mcmc(
         Keyword arguments for the model.
     progress : bool
         Show NumPyro's progress bar (only on an interactive terminal).
+    dims : dict, optional
+        Dimension names of sites (e.g. ``{"x": ["site"]}``). Given explicitly because
+        arviz-base 1.3's dimension inference fails on lazily imported NumPyro.
 
     Returns
     -------
@@ -81,8 +85,8 @@ def run_mcmc(
         chain_method=chain_method(sampler.chains),
         progress_bar=progress_enabled(progress),
     )
-    mcmc.run(key, **(model_kwargs or {}))
-    return arviz_base.from_numpyro(mcmc)
+    mcmc.run(key, extra_fields=("energy", "accept_prob", "diverging", "num_steps"), **(model_kwargs or {}))
+    return arviz_base.from_numpyro(mcmc, dims=dims or {}, pred_dims={})
 
 
 def exact_draws(

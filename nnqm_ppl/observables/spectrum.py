@@ -39,6 +39,7 @@ __all__ = [
     "plateau_fit",
     "plateau_gap",
     "gevp",
+    "effective_mass_curve",
 ]
 
 MassKind = Literal["log", "cosh"]
@@ -216,6 +217,28 @@ def effective_mass(
     connected = mean_series is not None
     f, tau = _mass_function(kind, a, y.shape[2] - connected, connected, beta)
     return tau.copy(), derived_estimate(f, y)
+
+
+def effective_mass_curve(
+    correlator: np.ndarray, a: float, *, kind: MassKind = "log", beta: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The effective mass of a known (exact) correlator, by the same formula as :func:`effective_mass`.
+
+    Parameters
+    ----------
+    correlator : array_like, shape (n_tau,)
+        ``C(τ_n)`` at ``τ_n = n a`` (e.g. the transfer-matrix correlator).
+    a, kind, beta
+        As in :func:`effective_mass`.
+
+    Returns
+    -------
+    tau, mass : ndarray
+        ``τ_n`` and ``m(τ_n)``.
+    """
+    c = np.asarray(correlator, dtype=np.float64)
+    f, tau = _mass_function(kind, a, c.shape[0], False, beta)
+    return tau.copy(), np.asarray(f(jnp.asarray(c)))
 
 
 # --------------------------------------------------------------------------------------------------
