@@ -1,0 +1,161 @@
+"""Closed forms for the input processes and for networks applied to them.
+
+- OU: ``Cov(x_t, x_s) = (D/γ) e^{−γ|t−s|}``; Brownian: ``2D min(t − t_0, s − t_0)``.
+- A fixed function of a stationary OU process (the deep NN-QM of Ferko & Halverson, Theorem 4,
+  for one draw of the parameters). With ``s² = D/γ`` and the probabilists' Hermite expansion
+  ``f(s z) = Σ_n c_n He_n(z)``, ``c_n = E[f(s z) He_n(z)] / n!`` (z standard normal), Mehler's
+  formula ``E[He_m(z_t) He_n(z_0)] = δ_mn n! ρ^n`` with ``ρ = e^{−γ|t|}`` gives
+
+  .. math::
+
+      \\mathrm{Cov}\\big(f(x_t), f(x_0)\\big) = \\sum_{n \\ge 1} c_n^2\\, n!\\, e^{-n\\gamma|t|},
+
+  a Källén–Lehmann representation with levels ``E_n − E_0 = nγ`` and non-negative weights
+  ``|⟨0|f(x)|n⟩|² = c_n² n!`` (the oscillator eigenfunctions are Hermite functions).
+- Averaged over random parameters θ drawn once per path, the process is a θ-mixture:
+  ``Cov(y_t, y_0) = Σ_{n≥1} E_θ[c_n(θ)² n!] e^{−nγ|t|} + Var_θ(c_0(θ))``. The last term is an
+  ``E = 0`` (vacuum-degenerate, non-clustering) weight; it vanishes when every ``f_θ`` has zero
+  mean under the stationary law (e.g. odd activations without biases).
+
+Depends on numpy only (Gauss–Hermite quadrature). The θ average is a Monte Carlo mean over θ
+draws: :meth:`HermiteSpectrum.theta_average_series` gives the per-θ series whose ArviZ MCSE is
+its error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import factorial
+
+import numpy as np
+from numpy.polynomial import hermite_e
+
+__all__ = [
+    "ou_covariance",
+    "brownian_covariance",
+    "HermiteSpectrum",
+    "hermite_spectrum",
+]
+
+
+def ou_covariance(
+    t: np.ndarray | float, s: np.ndarray | float, rate: float = 1.0, diffusion: float = 0.5
+) -> np.ndarray:
+    """Stationary OU covariance ``(D/γ) e^{−γ|t−s|}`` (broadcast over ``t`` and ``s``)."""
+    return (diffusion / rate) * np.exp(-rate * np.abs(np.asarray(t) - np.asarray(s)))
+
+
+def brownian_covariance(
+    t: np.ndarray | float, s: np.ndarray | float, diffusion: float = 0.5, t0: float = 0.0
+) -> np.ndarray:
+    """Brownian covariance ``2D min(t − t_0, s − t_0)`` for paths pinned at ``x(t_0) = 0``."""
+    return 2.0 * diffusion * (np.minimum(np.asarray(t), np.asarray(s)) - t0)
+
+
+@dataclass(frozen=True)
+class HermiteSpectrum:
+    """Källén–Lehmann data of ``f(x_t)`` for a stationary OU input, for one or a batch of f.
+
+    Attributes
+    ----------
+    energies : ndarray, shape (n_max + 1,)
+        ``E_n − E_0 = nγ`` for ``n = 0..n_max``.
+    coefficients : ndarray, shape (..., n_max + 1)
+        Hermite coefficients ``c_n`` (``c_0 = E[f(x)]``); leading axes index a batch of f (θ draws).
+    weights : ndarray, shape (..., n_max + 1)
+        ``c_n² n!`` for ``n ≥ 1``; entry 0 is 0 (one fixed f has no E = 0 connected weight).
+    variance : ndarray, shape (...)
+        ``Var f(x)`` by quadrature.
+    tail : ndarray, shape (...)
+        ``Var f(x) − Σ_{1≤n≤n_max} c_n² n! ≥ 0``: a bound on the truncation error of
+        :meth:`covariance` at every separation, since ``e^{−nγ|t|} ≤ 1``.
+    """
+
+    energies: np.ndarray
+    coefficients: np.ndarray
+    weights: np.ndarray
+    variance: np.ndarray
+    tail: np.ndarray
+
+    def covariance(self, tau: np.ndarray | float) -> np.ndarray:
+        """``Σ_n weights_n e^{−E_n|τ|}``, shape ``(*batch, *tau.shape)``: ``Cov(f(x_τ), f(x_0))``."""
+        tau = np.abs(np.asarray(tau, dtype=float))
+        return np.tensordot(self.weights, np.exp(-np.multiply.outer(self.energies, tau)), 1)
+
+    def theta_average_series(self) -> np.ndarray:
+        """Per-θ series whose means over the batch are the mixture weights ``W_n``.
+
+        For ``y_t = f_θ(x_t)`` with θ drawn once per path (batch axis 0 = θ draws),
+        ``Cov(y_t, y_0) = Σ_{n≥0} W_n e^{−nγ|t|}``, ``W_n = E_θ[c_n(θ)² n!]`` (n ≥ 1) and
+        ``W_0 = Var_θ(c_0(θ))``. Column 0 of the result is ``(c_0 − c̄_0)² M/(M − 1)`` (its mean is
+        the unbiased variance); feed ``series[None]`` to
+        :func:`~nnqm_ppl.observables.estimate.mean_estimate` for ``W_n`` ± MCSE.
+
+        Returns
+        -------
+        ndarray, shape (n_theta, n_max + 1)
+        """
+        if self.weights.ndim != 2 or self.weights.shape[0] < 2:
+            raise ValueError("theta_average_series needs a batch of at least two θ draws")
+        c0 = self.coefficients[:, 0]
+        m = c0.shape[0]
+        out = self.weights.copy()
+        out[:, 0] = (c0 - c0.mean()) ** 2 * m / (m - 1)
+        return out
+
+
+def hermite_spectrum(
+    f: Callable[[np.ndarray], np.ndarray],
+    rate: float = 1.0,
+    diffusion: float = 0.5,
+    n_max: int = 40,
+    n_quad: int = 160,
+) -> HermiteSpectrum:
+    """Spectrum and two-point function of ``f(x_t)`` for a stationary OU input (Mehler).
+
+    ``Cov(f(x_t), f(x_0)) = Σ_{n≥1} c_n² n! e^{−nγ|t|}`` with ``c_n = E[f(s z) He_n(z)] / n!``
+    the probabilists' Hermite coefficients of ``z ↦ f(s z)``, ``s = sqrt(D/γ)``, computed by
+    ``n_quad``-point Gauss–Hermite quadrature (exact for polynomial f of degree
+    < 2 n_quad − n_max).
+
+    Parameters
+    ----------
+    f : callable
+        Vectorised numpy function: ``f(x)`` with ``x`` of shape ``(n_quad,)`` returns
+        ``(..., n_quad)`` (leading axes: a batch of functions, e.g. one per θ draw).
+    rate, diffusion : float
+        OU rate γ > 0 and diffusion D > 0.
+    n_max : int
+        Highest level kept (≥ 1); the neglected weight is reported as ``tail``.
+    n_quad : int
+        Quadrature nodes (≥ n_max + 1).
+
+    Returns
+    -------
+    HermiteSpectrum
+    """
+    if n_max < 1:
+        raise ValueError(f"n_max must be >= 1, got {n_max}")
+    if n_quad < n_max + 1:
+        raise ValueError(f"n_quad must be >= n_max + 1, got {n_quad}")
+    if not (rate > 0 and diffusion > 0):
+        raise ValueError(f"rate and diffusion must be positive, got {rate}, {diffusion}")
+    z, w = hermite_e.hermegauss(n_quad)
+    w = w / np.sqrt(2.0 * np.pi)
+    vals = np.asarray(f(np.sqrt(diffusion / rate) * z), dtype=float)
+    if vals.shape[-1] != n_quad:
+        raise ValueError(f"f must return shape (..., {n_quad}), got {vals.shape}")
+    he = hermite_e.hermevander(z, n_max)  # (n_quad, n_max + 1): He_n(z_q)
+    fact = np.array([factorial(n) for n in range(n_max + 1)], dtype=float)
+    c = (vals * w) @ he / fact
+    weights = c**2 * fact
+    weights[..., 0] = 0.0
+    variance = vals**2 @ w - (vals @ w) ** 2
+    return HermiteSpectrum(
+        energies=rate * np.arange(n_max + 1, dtype=float),
+        coefficients=c,
+        weights=weights,
+        variance=variance,
+        tail=np.maximum(variance - weights.sum(axis=-1), 0.0),
+    )

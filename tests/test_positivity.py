@@ -1,0 +1,129 @@
+"""OS / minimal-quantum-model evaluators on processes whose answer is known.
+
+Sizes: reduced by default; NNQM_FULL=1 runs the ``slow`` cases at full size.
+"""
+
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import nnqm_ppl  # noqa: F401  (float64)
+from nnqm_ppl.networks.kkl import karhunen_loeve
+from nnqm_ppl.networks.processes import brownian_paths, ou_paths, vector_ou_paths
+from nnqm_ppl.observables import positivity as P
+
+FULL = os.environ.get("NNQM_FULL") == "1"
+N = 20000
+T = 3.0
+TIMES = np.linspace(-T, T, 61)
+
+
+@pytest.fixture(scope="module")
+def ou():
+    return np.asarray(ou_paths(jax.random.key(0), N, TIMES))
+
+
+def test_ou_passes_every_check(ou):
+    checks = [
+        P.stationarity(ou, TIMES),
+        P.time_reflection(ou, TIMES),
+        P.cluster_decomposition(ou, TIMES),
+        P.mean_square_continuity(ou, TIMES),
+        P.finite_two_point(ou, TIMES),
+        P.reflection_positivity(ou, TIMES),
+        P.reflection_positivity(ou, TIMES, family="general"),
+        P.kallen_lehmann(ou, TIMES),
+    ]
+    for c in checks:
+        assert c.verdict == "positive", c
+        assert c.verdict in P.VERDICTS
+
+
+def test_ou_two_point_rp_statistic_is_rank_one(ou):
+    """M_ab = G(t_a + t_b) = σ² e^{−γ t_a} e^{−γ t_b}: λ_min/λ_max = 0 within 4 MCSE."""
+    c = P.reflection_positivity(ou, TIMES)
+    assert abs(c.statistic.value) < 4 * c.statistic.mcse
+
+
+def test_chain_draw_input_accepted(ou):
+    c = P.reflection_positivity(ou.reshape(4, N // 4, -1), TIMES)
+    assert c.verdict == "positive"
+
+
+def test_exp_sum_reflection_positive():
+    """Σ w_i e^{−E_i|τ|} sampled exactly as a sum of independent OU components."""
+    w, e = np.array([0.5, 0.3]), np.array([1.0, 2.5])
+    x = np.asarray(vector_ou_paths(jax.random.key(1), N, TIMES, rates=e, diffusion=w * e)).sum(-1)
+    for c in (P.reflection_positivity(x, TIMES), P.reflection_positivity(x, TIMES, family="general"),
+              P.kallen_lehmann(x, TIMES)):
+        assert c.verdict == "positive", c
+
+
+@pytest.mark.slow
+def test_cauchy_kernel_reflection_positive():
+    """Generalised Cauchy σ²/(1 + |τ|/ℓ): a Gamma density of exponentials; KL network."""
+    k, nq = (400, 800) if FULL else (200, 400)
+    net = karhunen_loeve("cauchy", 2 * T, k, n_quad=nq)
+    x = np.asarray(net.draw(jax.random.key(2), N, jnp.asarray(TIMES + T)))
+    for c in (P.reflection_positivity(x, TIMES), P.kallen_lehmann(x, TIMES)):
+        assert c.verdict == "positive", c
+
+
+@pytest.mark.parametrize("name", ["gaussian", "matern32"])
+@pytest.mark.slow
+def test_log_concave_kernels_violate_reflection_positivity(name):
+    """Gaussian (Cos-net G2) and Matérn-3/2 are log-concave: G(2t_1)G(2t_2) < G(t_1 + t_2)²."""
+    n = 2 * N if (FULL or name == "matern32") else N
+    net = karhunen_loeve(name, 2 * T, 60, n_quad=300)
+    x = np.asarray(net.draw(jax.random.key(3), n, jnp.asarray(TIMES + T)))
+    rp = P.reflection_positivity(x, TIMES)
+    assert rp.verdict == "violated" and rp.z > rp.threshold, rp
+    assert rp.statistic.value < 0
+    assert P.kallen_lehmann(x, TIMES).verdict == "violated"
+
+
+def test_cos_theta_violates():
+    """φ(t) = cos(t + θ), θ ~ U[0, 2π]: G(τ) = cos(τ)/2 — not RP, not clustering."""
+    theta = np.asarray(jax.random.uniform(jax.random.key(4), (N, 1), maxval=2 * np.pi))
+    x = np.cos(TIMES + theta)
+    for c in (P.reflection_positivity(x, TIMES), P.reflection_positivity(x, TIMES, family="general"),
+              P.kallen_lehmann(x, TIMES), P.cluster_decomposition(x, TIMES)):
+        assert c.verdict == "violated", c
+    assert P.stationarity(x, TIMES).verdict == "positive"
+
+
+def test_brownian_not_stationary_but_continuous():
+    x = np.asarray(brownian_paths(jax.random.key(5), N, TIMES))
+    assert P.stationarity(x, TIMES).verdict == "violated"
+    assert P.time_reflection(x, TIMES).verdict == "violated"
+    msc = P.mean_square_continuity(x, TIMES)
+    assert msc.verdict == "positive"
+    assert abs(msc.statistic.value - 0.5) < 4 * msc.statistic.mcse  # Δ(h) = h exactly
+    assert P.finite_two_point(x, TIMES).verdict == "positive"
+
+
+def test_white_noise_not_continuous_and_heavy_tails_not_finite():
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((N, TIMES.size))
+    assert P.mean_square_continuity(noise, TIMES).verdict != "positive"
+    cauchy = rng.standard_cauchy((N, 1)) * np.ones(TIMES.size)
+    assert P.finite_two_point(cauchy, TIMES).verdict == "violated"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: P.stationarity(x, TIMES[:-1]),
+        lambda x: P.stationarity(x, TIMES + 0.1),
+        lambda x: P.stationarity(x, TIMES, order=3),
+        lambda x: P.reflection_positivity(x, TIMES, family="cubic"),
+        lambda x: P.kallen_lehmann(x, TIMES, rates=np.array([-1.0])),
+        lambda x: P.stationarity(x[None, None], TIMES),
+    ],
+)
+def test_bad_input(ou, call):
+    with pytest.raises(ValueError):
+        call(ou[:100])
