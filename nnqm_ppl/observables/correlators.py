@@ -1,0 +1,382 @@
+"""n-point functions of neural fields from M sampled networks, streamed in chunks.
+
+The M networks are drawn in ``n_chunks`` chunks of ``chunk`` networks inside one jit-compiled
+``lax.map`` over chunk indices: each step draws its chunk exactly (network n has the key
+``fold_in(key, n)``, as in :func:`nnqm_ppl.networks.neurons.sample_params`), evaluates the field
+and reduces it to the chunk means of the monomials the correlators need (φ_i, φ_iφ_j,
+φ1φ2φ3φ4, ...). Only one chunk of networks (``chunk × width × P`` numbers) is alive at a time, so
+memory does not grow with M; what comes back is the ``(n_chunks, K)`` series of chunk means.
+
+Errors are batch means: the chunk means are i.i.d. draws (chain = 1, draw = chunk index) whose
+mean's MCSE ArviZ computes (:func:`~nnqm_ppl.observables.estimate.mean_estimate`); connected
+correlators are smooth functions of several means and get theirs by the delta method
+(:func:`~nnqm_ppl.observables.estimate.derived_estimate`).
+
+Connected parts assume vanishing odd moments (E[a^{2k+1}] = 0, the φ → −φ symmetry of
+Halverson eq. 12, true of every architecture in :mod:`nnqm_ppl.networks.neurons`); ``G1`` is
+returned so that this can be checked:
+
+    G4c = G4 − (G12 G34 + G13 G24 + G14 G23),
+    G6c = G6 − Σ_15 G4c(x_a..x_d) G2(x_e, x_f) − Σ_15 G2 G2 G2.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnqm_ppl.networks.neurons import Network, as_points, sample_params
+from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
+
+__all__ = [
+    "CorrelatorResult",
+    "FieldNeuronResult",
+    "plan_chunks",
+    "correlators",
+    "field_neuron_correlators",
+]
+
+#: Default budget of float64 numbers per chunk for the largest per-chunk array (64 MiB).
+CHUNK_ELEMENTS = 1 << 23
+
+_PAIRS_4 = ((0, 1, 2, 3), (0, 2, 1, 3), (0, 3, 1, 2))
+_PAIRS_6 = tuple(itertools.combinations(range(6), 2))
+_QUADS_6 = tuple(itertools.combinations(range(6), 4))
+
+
+@dataclass(frozen=True)
+class CorrelatorResult:
+    """Correlators of a neural field at given points, each with its MCSE.
+
+    Attributes
+    ----------
+    points : ndarray, shape (P, d)
+        The points x_1..x_P.
+    networks : int
+        Number of networks drawn (``n_chunks * chunk``, at least the number asked for).
+    chunk : int
+        Networks per chunk.
+    G1 : Estimate
+        ⟨φ(x_p)⟩, shape (P,) (zero for the Z2-symmetric ensembles).
+    G2 : Estimate
+        ⟨φ(x_p) φ(x_q)⟩, shape (P, P).
+    G4, G4c : Estimate or None
+        Full and connected four-point functions of x_1..x_4 (scalars), if order 4 was asked.
+    G6, G6c : Estimate or None
+        Full and connected six-point functions of x_1..x_6 (scalars), if order 6 was asked.
+    series : dict of str to ndarray
+        The chunk means, each of shape (1, n_chunks, ...): ``phi`` (P,), ``phi2`` (P, P), and
+        where asked ``phi4`` (), ``phi4_sub`` (15,) (the 4-subsets of x_1..x_6 in
+        ``itertools.combinations`` order), ``phi6`` ().
+    """
+
+    points: np.ndarray
+    networks: int
+    chunk: int
+    G1: Estimate
+    G2: Estimate
+    G4: Estimate | None
+    G4c: Estimate | None
+    G6: Estimate | None
+    G6c: Estimate | None
+    series: dict[str, np.ndarray]
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks (draws of the batch-means series)."""
+        return int(self.series["phi"].shape[1])
+
+    def to_datatree(self):
+        """The chunk-mean series as an ArviZ DataTree (group ``posterior``, draw = chunk).
+
+        Returns
+        -------
+        xarray.DataTree
+            Variables as in :attr:`series`, dims ``point``/``point2`` and ``subset``.
+        """
+        from arviz_base import from_dict
+
+        dims = {"phi": ["point"], "phi2": ["point", "point2"], "phi4_sub": ["subset"]}
+        return from_dict({"posterior": self.series}, dims=dims)
+
+
+@dataclass(frozen=True)
+class FieldNeuronResult:
+    """Mixed field-neuron correlators (Halverson's "predictions"), each with its MCSE.
+
+    Attributes
+    ----------
+    neuron : int
+        Index i of the neuron h_i.
+    networks, chunk : int
+        As in :class:`CorrelatorResult`.
+    phi_h : Estimate
+        ⟨φ(x_p) h_i(y_q)⟩, shape (P, Q).
+    phi2_h2 : Estimate
+        ⟨φ(x_p) φ(x_r) h_i(y_q) h_i(y_s)⟩, shape (P, P, Q, Q).
+    series : dict of str to ndarray
+        Chunk means ``phi_h`` (1, n_chunks, P, Q) and ``phi2_h2`` (1, n_chunks, P, P, Q, Q).
+    """
+
+    neuron: int
+    networks: int
+    chunk: int
+    phi_h: Estimate
+    phi2_h2: Estimate
+    series: dict[str, np.ndarray]
+
+
+def plan_chunks(
+    networks: int, per_network: int, chunk: int | None = None, min_chunks: int = 100
+) -> tuple[int, int]:
+    """Split M networks into equal chunks.
+
+    Parameters
+    ----------
+    networks : int
+        M, the number of networks asked for (>= 2).
+    per_network : int
+        Numbers held per network in the largest per-chunk array (e.g. width × points).
+    chunk : int, optional
+        Upper bound on the chunk size; default fills :data:`CHUNK_ELEMENTS`.
+    min_chunks : int
+        At least this many chunks (all chunks of one network when M < min_chunks), so the
+        batch-means MCSE has enough draws.
+
+    Returns
+    -------
+    (chunk, n_chunks) : tuple of int
+        ``n_chunks * chunk >= networks`` with ``chunk`` as even as possible (the excess is
+        below ``n_chunks``).
+    """
+    if networks < 2:
+        raise ValueError(f"need at least 2 networks, got {networks}")
+    cap = max(1, CHUNK_ELEMENTS // max(per_network, 1)) if chunk is None else int(chunk)
+    cap = max(1, min(cap, networks // min_chunks))
+    n_chunks = math.ceil(networks / cap)
+    return math.ceil(networks / n_chunks), n_chunks
+
+
+def _map_chunks(net: Network, key: jax.Array, chunk: int, n_chunks: int, stat) -> dict:
+    """``lax.map`` over chunk indices of ``stat(params)`` (a dict of chunk means)."""
+
+    def body(c: jax.Array) -> dict:
+        return stat(sample_params(net, key, chunk, start=c * chunk))
+
+    return jax.lax.map(body, jnp.arange(n_chunks))
+
+
+@partial(jax.jit, static_argnums=(0, 3, 4, 5))
+def _field_series(
+    net: Network, key: jax.Array, x: jax.Array, chunk: int, n_chunks: int, order: int
+) -> dict:
+    def stat(params: dict) -> dict:
+        phi = net.forward(params, x)  # (chunk, P)
+        out = {"phi": phi.mean(0), "phi2": jnp.einsum("bp,bq->pq", phi, phi) / phi.shape[0]}
+        if order >= 4:
+            out["phi4"] = jnp.mean(jnp.prod(phi[:, :4], axis=1))
+        if order >= 6:
+            quads = jnp.array(_QUADS_6)
+            out["phi4_sub"] = jnp.mean(jnp.prod(phi[:, quads], axis=2), axis=0)
+            out["phi6"] = jnp.mean(jnp.prod(phi[:, :6], axis=1))
+        return out
+
+    return _map_chunks(net, key, chunk, n_chunks, stat)
+
+
+def _g4c(y: jnp.ndarray) -> jnp.ndarray:
+    """y = [G4, G12, G34, G13, G24, G14, G23] -> G4c."""
+    return y[0] - (y[1] * y[2] + y[3] * y[4] + y[5] * y[6])
+
+
+def _pair_cols(quad: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Pairs (i, j) of the three pairings of ``quad``, in the order of ``_g4c``."""
+    out = []
+    for i, j, k, l in _PAIRS_4:
+        out += [(quad[i], quad[j]), (quad[k], quad[l])]
+    return out
+
+
+def _g6c(y: jnp.ndarray) -> jnp.ndarray:
+    """y = [G6, G4(15 quads), G2(15 pairs)] -> G6c (Z2-symmetric sixth cumulant)."""
+    g6, g4, g2 = y[0], y[1:16], y[16:31]
+
+    def p(i: int, j: int) -> jnp.ndarray:
+        return g2[_PAIRS_6.index((min(i, j), max(i, j)))]
+
+    total = g6
+    for q, quad in enumerate(_QUADS_6):
+        pa = _pair_cols(quad)
+        g4c = g4[q] - sum(p(*pa[2 * k]) * p(*pa[2 * k + 1]) for k in range(3))
+        rest = tuple(k for k in range(6) if k not in quad)
+        total = total - g4c * p(*rest)
+    for m in _matchings6():
+        total = total - p(*m[0]) * p(*m[1]) * p(*m[2])
+    return total
+
+
+def _matchings6() -> list[tuple[tuple[int, int], ...]]:
+    """The 15 perfect matchings of {0, ..., 5}."""
+    out = []
+    for j in range(1, 6):
+        rest = [k for k in range(1, 6) if k != j]
+        a = rest[0]
+        for b in rest[1:]:
+            last = tuple(k for k in rest if k not in (a, b))
+            out.append(((0, j), (a, b), last))
+    return out
+
+
+def correlators(
+    net: Network,
+    key: jax.Array,
+    points: jax.typing.ArrayLike,
+    networks: int,
+    *,
+    orders: tuple[int, ...] = (2, 4),
+    chunk: int | None = None,
+    min_chunks: int = 100,
+) -> CorrelatorResult:
+    """G^(n) and connected G^(n)_c of a neural field from M networks, with ArviZ MCSEs.
+
+    G^(n)(x_1, ..., x_n) = E[φ(x_1) ... φ(x_n)] (Halverson eq. 2), estimated as the mean over M
+    exactly drawn networks; streamed in chunks (memory independent of M), errors from batch
+    means over the chunks.
+
+    Parameters
+    ----------
+    net : Network
+        The architecture (e.g. :func:`nnqm_ppl.networks.neurons.network_from_spec`).
+    key : Array
+        PRNG key; the same key gives the same numbers.
+    points : array_like, shape (P, d)
+        Points x_1..x_P (P >= 4 for order 4, P >= 6 for order 6).
+    networks : int
+        M, the number of networks (rounded up to a multiple of the chunk size).
+    orders : tuple of int
+        Among 2, 4, 6; G2 (and G1) are always returned.
+    chunk : int, optional
+        Maximum networks per chunk; default keeps each chunk near 64 MiB.
+    min_chunks : int
+        Minimum number of chunks (draws of the batch-means series) when M allows.
+
+    Returns
+    -------
+    CorrelatorResult
+        Estimates ``G1``, ``G2``, ``G4``, ``G4c``, ``G6``, ``G6c`` and the chunk-mean ``series``.
+    """
+    x = as_points(points, net.dim)
+    n_pts = x.shape[0]
+    order = max(orders)
+    if not set(orders) <= {2, 4, 6}:
+        raise ValueError(f"orders must be among 2, 4, 6; got {orders}")
+    if order > 2 and n_pts < order:
+        raise ValueError(f"order {order} needs at least {order} points, got {n_pts}")
+    per_net = net.width * max(n_pts, net.dim + 2)
+    chunk, n_chunks = plan_chunks(networks, per_net, chunk, min_chunks)
+    raw = _field_series(net, key, x, chunk, n_chunks, order)
+    series = {k: np.asarray(v)[None] for k, v in raw.items()}
+
+    g4 = g4c = g6 = g6c = None
+    phi2 = series["phi2"]
+    if order >= 4:
+        cols = [series["phi4"]] + [phi2[..., i, j] for pair in _PAIRS_4 for i, j in
+                                   (pair[:2], pair[2:])]
+        g4 = mean_estimate(series["phi4"])
+        g4c = derived_estimate(_g4c, np.stack(cols, axis=-1))
+    if order >= 6:
+        cols6 = np.concatenate(
+            [series["phi6"][..., None], series["phi4_sub"],
+             np.stack([phi2[..., i, j] for i, j in _PAIRS_6], axis=-1)], axis=-1)
+        g6 = mean_estimate(series["phi6"])
+        g6c = derived_estimate(_g6c, cols6)
+    return CorrelatorResult(
+        points=np.asarray(x),
+        networks=chunk * n_chunks,
+        chunk=chunk,
+        G1=mean_estimate(series["phi"]),
+        G2=mean_estimate(phi2),
+        G4=g4,
+        G4c=g4c,
+        G6=g6,
+        G6c=g6c,
+        series=series,
+    )
+
+
+@partial(jax.jit, static_argnums=(0, 4, 5, 6))
+def _mixed_series(
+    net: Network, key: jax.Array, x: jax.Array, y: jax.Array, chunk: int, n_chunks: int,
+    neuron: int,
+) -> dict:
+    def stat(params: dict) -> dict:
+        phi = net.forward(params, x)  # (chunk, P)
+        h = net.neurons(params, y)[:, neuron, :]  # (chunk, Q)
+        b = phi.shape[0]
+        return {
+            "phi_h": jnp.einsum("bp,bq->pq", phi, h) / b,
+            "phi2_h2": jnp.einsum("bp,br,bq,bs->prqs", phi, phi, h, h) / b,
+        }
+
+    return _map_chunks(net, key, chunk, n_chunks, stat)
+
+
+def field_neuron_correlators(
+    net: Network,
+    key: jax.Array,
+    x: jax.typing.ArrayLike,
+    y: jax.typing.ArrayLike,
+    networks: int,
+    *,
+    neuron: int = 0,
+    chunk: int | None = None,
+    min_chunks: int = 100,
+) -> FieldNeuronResult:
+    """Mixed field-neuron correlators ⟨φ(x) h_i(y)⟩ and ⟨φ(x) φ(x') h_i(y) h_i(y')⟩.
+
+    For φ = Σ_j a_j h_j with i.i.d. neurons and even P(a), ⟨φ h_i⟩ = 0 and
+    ⟨φ(x1) φ(x2) h_i(y1) h_i(y2)⟩ = (m2/N) H4(x1, x2, y1, y2) + (1 − 1/N) m2 H2(x1, x2) H2(y1, y2),
+    which tells the neuron content of the field apart from its Gaussian limit (Halverson,
+    Discussion: predictions from mixed field-neuron correlators). Streamed like
+    :func:`correlators`.
+
+    Parameters
+    ----------
+    net : Network
+        The architecture.
+    key : Array
+        PRNG key.
+    x : array_like, shape (P, d)
+        Field points.
+    y : array_like, shape (Q, d)
+        Neuron points.
+    networks : int
+        M.
+    neuron : int
+        The neuron index i (all are identically distributed).
+    chunk, min_chunks : int, optional
+        As in :func:`correlators`.
+
+    Returns
+    -------
+    FieldNeuronResult
+    """
+    xp, yp = as_points(x, net.dim), as_points(y, net.dim)
+    per_net = net.width * max(xp.shape[0] + yp.shape[0], net.dim + 2)
+    chunk, n_chunks = plan_chunks(networks, per_net, chunk, min_chunks)
+    raw = _mixed_series(net, key, xp, yp, chunk, n_chunks, int(neuron))
+    series = {k: np.asarray(v)[None] for k, v in raw.items()}
+    return FieldNeuronResult(
+        neuron=int(neuron),
+        networks=chunk * n_chunks,
+        chunk=chunk,
+        phi_h=mean_estimate(series["phi_h"]),
+        phi2_h2=mean_estimate(series["phi2_h2"]),
+        series=series,
+    )

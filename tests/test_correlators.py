@@ -1,0 +1,172 @@
+"""Streaming n-point functions: finite-N interactions, symmetries, independence breaking.
+
+Every comparison with an exact value is |MC − exact| < 4 MCSE; comparisons of two Monte Carlo
+values use the combined MCSE sqrt(s1² + s2²) (independent keys). NNQM_FULL=1 runs 10× more
+networks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import nnqm_ppl  # noqa: F401  (float64)
+from nnqm_ppl.exact import analytic
+from nnqm_ppl.networks import neurons as nn
+from nnqm_ppl.observables import correlators as corr
+from nnqm_ppl.spec import NeuralFieldSpec
+
+SCALE = 10 if os.environ.get("NNQM_FULL") == "1" else 1
+K = 4.0
+
+# four nearby points in d = 2 (large G4c relative to its noise)
+PTS4 = np.array([[0.0, 0.0], [0.3, 0.1], [0.1, -0.25], [-0.2, 0.2]])
+
+
+def _comb(e1, e2) -> float:
+    return math.hypot(float(e1.mcse), float(e2.mcse))
+
+
+def _run(spec, pts, m, seed, orders=(2, 4)):
+    return corr.correlators(nn.network_from_spec(spec), jax.random.key(seed), pts, m, orders=orders)
+
+
+@pytest.mark.parametrize("arch", ["cosnet", "gaussnet"])
+def test_g4c_matches_closed_form_and_scales_as_one_over_n(arch):
+    results = {}
+    for n in (2, 5, 20):
+        spec = NeuralFieldSpec(arch, n, dim=2, sigma_a=1.0, sigma_b=1.0, sigma_c=0.2)
+        r = _run(spec, PTS4, 200_000 * SCALE, seed=n)
+        exact = analytic.g4c(spec, *PTS4)
+        assert abs(r.G4c.value - exact) < K * r.G4c.mcse, (n, r.G4c, exact)
+        results[n] = r.G4c
+    # N G4c is N-independent; the decrease from N = 2 to N = 20 is resolved
+    for n in (5, 20):
+        diff = 2 * results[2].value - n * results[n].value
+        assert abs(diff) < K * math.hypot(2 * results[2].mcse, n * results[n].mcse)
+    assert results[2].value - results[20].value > 5 * _comb(results[2], results[20])
+
+
+def test_translation_cosnet_invariant_gaussnet_not():
+    shift = np.array([0.6, -0.4])
+    m = 200_000 * SCALE
+    cos = NeuralFieldSpec("cosnet", 3, dim=2)
+    c0, c1 = _run(cos, PTS4, m, 1), _run(cos, PTS4 + shift, m, 2)
+    assert abs(c0.G4c.value - c1.G4c.value) < K * _comb(c0.G4c, c1.G4c)
+    gau = NeuralFieldSpec("gaussnet", 3, dim=2)
+    g0, g1 = _run(gau, PTS4, m, 3), _run(gau, PTS4 + shift, m, 4)
+    for r, p in ((g0, PTS4), (g1, PTS4 + shift)):
+        assert abs(r.G4c.value - analytic.g4c(gau, *p)) < K * r.G4c.mcse
+    assert abs(g0.G4c.value - g1.G4c.value) > 5 * _comb(g0.G4c, g1.G4c)
+    # while their two-point functions are both translation invariant
+    for r0, r1 in ((c0, c1), (g0, g1)):
+        assert np.all(np.abs(r0.G2.value - r1.G2.value) < K * np.hypot(r0.G2.mcse, r1.G2.mcse))
+
+
+def test_large_n_duality_same_g2():
+    m = 20_000 * SCALE
+    c = _run(NeuralFieldSpec("cosnet", 200, dim=2), PTS4, m, 5, orders=(2,))
+    g = _run(NeuralFieldSpec("gaussnet", 200, dim=2), PTS4, m, 6, orders=(2,))
+    assert np.all(np.abs(c.G2.value - g.G2.value) < K * np.hypot(c.G2.mcse, g.G2.mcse))
+
+
+def test_independence_breaking_g4c_survives_large_n():
+    """Shared frequency component (ε = 0.9): G4c → I_IB ≠ 0, while Cos-net's → 0."""
+    pts = np.array([0.0, 1.0, 0.1, 1.1])  # x1 − x2 ∥ x3 − x4: large I_IB
+    m = 100_000 * SCALE
+    vals = {}
+    for n in (4, 40, 200):
+        spec = NeuralFieldSpec("ib_cosnet", n, dim=1, sigma_b=1.5, epsilon=0.9)
+        r = _run(spec, pts, m, seed=10 + n)
+        assert abs(r.G4c.value - analytic.g4c(spec, *pts)) < K * r.G4c.mcse
+        vals[n] = r.G4c
+    assert vals[200].value > 5 * vals[200].mcse  # non-zero at N = 200
+    # ... and N G4c grows roughly ∝ N instead of staying constant
+    assert 200 * vals[200].value > 10 * 4 * vals[4].value
+    cos = NeuralFieldSpec("cosnet", 200, dim=1, sigma_b=1.5)
+    rc = _run(cos, pts, m, seed=99)
+    assert abs(rc.G4c.value - analytic.g4c(cos, *pts)) < K * rc.G4c.mcse
+    assert abs(rc.G4c.value) < vals[200].value - 5 * _comb(rc.G4c, vals[200])
+
+
+def test_g6c_of_iid_cosine_neurons_scales_as_one_over_n_squared():
+    pts = np.arange(6.0)  # d = 1, σ_b = 1: G6c(N = 1) ≈ 0.44
+    m = 400_000 * SCALE
+    res = {}
+    for n in (1, 2, 4):
+        spec = NeuralFieldSpec("cosnet", n, dim=1)
+        r = _run(spec, pts, m, seed=20 + n, orders=(2, 4, 6))
+        assert abs(r.G6c.value - analytic.g6c(spec, *pts)) < K * r.G6c.mcse
+        res[n] = r.G6c
+    for n in (2, 4):  # N² G6c is N-independent
+        a, b = res[1], res[n]
+        assert abs(a.value - n**2 * b.value) < K * math.hypot(a.mcse, n**2 * b.mcse)
+    assert res[1].value - res[4].value > 5 * _comb(res[1], res[4])
+    assert res[4].value > 3 * res[4].mcse
+
+
+def test_field_neuron_correlators():
+    spec = NeuralFieldSpec("cosnet", 3, dim=2, sigma_b=1.2)
+    x, y = PTS4[:2], PTS4[2:]
+    r = corr.field_neuron_correlators(nn.network_from_spec(spec), jax.random.key(7), x, y,
+                                      100_000 * SCALE, neuron=1)
+    assert np.all(np.abs(r.phi_h.value) < K * r.phi_h.mcse)  # E[a] = 0
+    exact = analytic.cosnet_field_neuron(
+        spec, x[:, None, None, None], x[None, :, None, None], y[None, None, :, None],
+        y[None, None, None, :])
+    assert np.all(np.abs(r.phi2_h2.value - exact) < K * r.phi2_h2.mcse)
+
+
+def test_same_key_same_numbers_and_result_structure():
+    net = nn.cosnet(4, 2)
+    pts = np.vstack([PTS4, [[0.5, 0.5], [-0.3, -0.1]]])
+    r1 = corr.correlators(net, jax.random.key(0), pts, 1000, orders=(2, 4, 6), chunk=50)
+    r2 = corr.correlators(net, jax.random.key(0), pts, 1000, orders=(2, 4, 6), chunk=50)
+    assert r1.G4c.value == r2.G4c.value and r1.G6c.value == r2.G6c.value
+    assert (r1.networks, r1.chunk, r1.n_chunks) == (1000, 10, 100)  # min_chunks = 100
+    assert r1.G2.value.shape == (6, 6) and r1.series["phi4_sub"].shape == (1, 100, 15)
+    # the streamed estimate is the plain mean over the same networks
+    phi = np.asarray(nn.sample_fields(net, jax.random.key(0), pts, 1000))
+    np.testing.assert_allclose(r1.G2.value, phi.T @ phi / 1000, rtol=1e-12)
+    np.testing.assert_allclose(r1.G4.value, np.mean(np.prod(phi[:, :4], 1)), rtol=1e-10)
+    g2 = phi.T @ phi / 1000
+    g4c = r1.G4.value - (g2[0, 1] * g2[2, 3] + g2[0, 2] * g2[1, 3] + g2[0, 3] * g2[1, 2])
+    np.testing.assert_allclose(r1.G4c.value, g4c, rtol=1e-10)
+    tree = r1.to_datatree()
+    assert tree["posterior"]["phi2"].shape == (1, 100, 6, 6)
+
+
+def test_plan_chunks():
+    assert corr.plan_chunks(10**7, 400, chunk=20_000) == (20_000, 500)
+    chunk, n = corr.plan_chunks(1001, 10, chunk=100)
+    assert n >= 100 and chunk * n >= 1001 and chunk * n - 1001 < n
+    with pytest.raises(ValueError):
+        corr.plan_chunks(1, 10)
+
+
+def test_memory_is_flat_in_m():
+    """By structure: forward only ever sees one chunk, and compiled temp memory does not grow
+    with the number of chunks beyond the (n_chunks, K) series of chunk means."""
+    base = nn.cosnet(10, 2)
+    seen = []
+
+    def spy(params, x):
+        seen.append(params["a"].shape)
+        return base.neurons(params, x)
+
+    net = nn.Network("spy", base.width, base.dim, base.prior, spy, base.readout)
+    x = jnp.asarray(PTS4)
+    sizes = {}
+    for n_chunks in (10, 1000):
+        lowered = corr._field_series.lower(net, jax.random.key(0), x, 100, n_chunks, 4)
+        sizes[n_chunks] = lowered.compile().memory_analysis().temp_size_in_bytes
+    assert set(seen) == {(100, 10)}  # (chunk, width): never (M, width)
+    series_bytes = (1000 - 10) * (4 + 16 + 1) * 8
+    materialised = 1000 * 100 * 10 * 4 * 8  # chunk × width × P per chunk, all chunks
+    assert sizes[1000] - sizes[10] <= series_bytes
+    assert sizes[1000] < materialised / 100
