@@ -1,0 +1,517 @@
+"""Four neural-network parametrisations of one lattice path (Hashimoto et al., Table 1).
+
+A Euclidean path on the lattice of :class:`nnqm_ppl.physics.Lattice` (N = ``slices`` steps of
+a = β/N) is the output of a one-hidden-layer network x(τ) = Σ_n a_n σ(b_n τ + c_n) whose
+first-layer parameters are fixed and whose output weights θ are random with density
+
+.. math::
+
+    p(\\theta) \\propto \\Big|\\det \\frac{\\partial x}{\\partial \\theta}\\Big|\\,
+                       e^{-S_E[x_\\theta]/\\hbar},
+
+the path-integral weight pulled back to θ (eqs. 3.9-3.11, 5.7). Every map θ → x here is affine,
+so the Jacobian is a constant (:attr:`PathNetwork.log_jacobian`) and the density in θ is
+e^{-S_E[x_θ]/ħ} up to normalisation. The networks (``network`` in the model file):
+
+``position``
+    θ = the free sites x_n themselves (the identity network; the usual lattice path integral).
+``step`` (step activation, eqs. 4.1-4.4, 5.8-5.9)
+    θ = velocities W_n = (x_n - x_{n-1})/a, x_n = x_0 + a Σ_{k≤n} W_k.
+``relu`` (ReLU activation, eqs. 3.4-3.9, 4.5, 5.4-5.5)
+    θ = accelerations (velocity changes) w_n, W_n = Σ_{k≤n} w_k, x_n = x_0 + a Σ_{k≤n} W_k,
+    i.e. x_n = x_0 + a Σ_{k=1}^{n} (n - k + 1) w_k (eq. 3.7); w_n = (x_n - 2x_{n-1} + x_{n-2})/a
+    (eq. 4.5, with x_{-1} ≡ x_0: the path starts at rest).
+``fourier`` (cosine activation, eqs. 4.6-4.9)
+    θ = z, the normal-mode amplitudes of a reference Gaussian action S_0 in units of their own
+    width, so z ~ N(0, 1) under e^{-S_0/ħ} (see :class:`ReferenceGaussian`).
+
+Boundaries (from the lattice): ``fixed`` (x_0 = x_ini, x_N = x_fin; N - 1 parameters; the last
+velocity / acceleration is fixed by the end point, eqs. 3.8, 4.3), ``half_line`` (x_0 = y and x_N
+free; N + 1 parameters, the first being the anchor y of eq. 5.4 / 5.8) and ``periodic``
+(x_N ≡ x_0; N parameters). For the ``step`` network on a periodic lattice θ = (x_0, W_1..W_{N-1})
+and the closing velocity W_N = -Σ_{k<N} W_k is implied by x_N ≡ x_0; the ``relu`` network is
+refused on a periodic lattice (its paths start at rest at x_0 and are open).
+
+**Fourier acceleration.** The ``fourier`` network writes the path in the eigenbasis of the
+Hessian K of the Gaussian reference action
+
+.. math::
+
+    S_0[x] = \\sum_{n=0}^{N-1} \\Big[\\frac{m (x_{n+1}-x_n)^2}{2a}
+             + \\frac{a}{2}\\big(V_0(x_n) + V_0(x_{n+1})\\big)\\Big],\\qquad
+    V_0(x) = \\tfrac12 m\\omega_0^2 (x - \\bar x)^2,
+
+the action's own trapezoid split with V replaced by V_0. Its eigenvalues are
+λ_k = (4m/a) sin²(θ_k/2) + a m ω0² with θ_k = 2πk/N (periodic, real Fourier modes via rfft/irfft),
+θ_k = πk/N, k = 1..N-1 (fixed ends, DST-I) and θ_k = πk/N, k = 0..N (free ends: DCT-I in the
+metric diag(½, 1, …, 1, ½) of the trapezoid end weights). The path is
+
+.. math::
+
+    x = x_{\\rm cl} + B\\, \\mathrm{diag}(\\sqrt{\\hbar/\\lambda_k})\\, z,
+
+with B the orthonormal (or metric-orthonormal) basis applied by FFT in O(N log N) and x_cl the
+minimum of S_0 (x̄ for periodic and half-line paths, the lattice classical path between x_ini and
+x_fin for fixed ends). Then S_0[x]/ħ = ½|z|² + S_0[x_cl]/ħ, so with z ~ N(0, 1) and the factor
+e^{-(S_E - S_0)/ħ} the total density is e^{-S_E/ħ}: the Gaussian part of the action is whitened and
+HMC sees a Hessian ≈ 1 in every mode, whatever a (Fourier acceleration). For a quadratic V with the
+matched reference the factor is constant and z ~ N(0, 1) *is* the exact path measure
+(:func:`exact_path_sampler`).
+
+All forward maps act on the last axis and broadcast over leading (draw) axes; they are pure,
+jit- and vmap-friendly and have no Python loop over sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+from numpyro.distributions import constraints
+
+from nnqm_ppl.physics import Lattice, Potential, action, full_path, n_free
+from nnqm_ppl.spec import NETWORKS, PathIntegralSpec, SpecError
+
+__all__ = [
+    "NETWORKS",
+    "ReferenceGaussian",
+    "reference_gaussian",
+    "mode_eigenvalues",
+    "rfft_synthesis",
+    "dst1",
+    "dct1",
+    "PathNetwork",
+    "path_network",
+    "path_model",
+    "is_quadratic",
+    "exact_path_sampler",
+]
+
+Array = Any
+
+#: Number of Gauss–Hermite nodes for the self-consistent ⟨V''⟩ (exact for polynomials of degree < 80).
+_GH_NODES = 40
+
+
+# --------------------------------------------------------------------------------------------
+# The reference Gaussian action S_0
+# --------------------------------------------------------------------------------------------
+
+
+class ReferenceGaussian(NamedTuple):
+    """Reference potential V_0(x) = ½ m ω0² (x - center)² of the Fourier network.
+
+    Attributes
+    ----------
+    omega0 : float
+        ω0 > 0 (needed: it is the only restoring force on the zero mode of open and closed paths).
+    center : float
+        x̄, the minimum of V_0.
+    """
+
+    omega0: float
+    center: float
+
+
+def is_quadratic(potential: Potential) -> bool:
+    """Whether V is a polynomial of degree 2 (then the path measure is Gaussian)."""
+    return potential.coeffs is not None and potential.degree == 2
+
+
+def reference_gaussian(potential: Potential, mass: float = 1.0, hbar: float = 1.0) -> ReferenceGaussian:
+    """The reference Gaussian used to whiten the action (the Fourier-acceleration heuristic).
+
+    For a quadratic V = c0 + c1 x + c2 x² the reference is exact: ω0 = √(2 c2 / m) and
+    x̄ = -c1 / (2 c2), so S_E - S_0 is a constant. Otherwise x̄ = 0 and ω0 solves the
+    self-consistent harmonic (Gaussian variational) condition
+
+    .. math::
+
+        m\\,\\omega_0^2 = \\big\\langle V''(x) \\big\\rangle_{x \\sim N(\\bar x,\\, \\hbar / 2 m \\omega_0)},
+
+    i.e. the curvature of V averaged over the ground state of the oscillator it defines. It reduces
+    to √(2 c2/m) when the quadratic term dominates, stays positive and sensible when c2 is small or
+    negative (double well: the average curvature over the width of the wells) and gives ω0 = 2 for
+    V = x²/2 + x⁴ (ω³ - ω - 6 = 0). The sampled density is e^{-S_E/ħ} whatever ω0 is; ω0 only
+    sets how well the Gaussian part is whitened.
+
+    Parameters
+    ----------
+    potential : Potential
+    mass, hbar : float
+
+    Returns
+    -------
+    ReferenceGaussian
+    """
+    if is_quadratic(potential):
+        c0, c1, c2 = potential.coeffs
+        return ReferenceGaussian(float(np.sqrt(2.0 * c2 / mass)), float(-c1 / (2.0 * c2)))
+    nodes, weights = np.polynomial.hermite_e.hermegauss(_GH_NODES)
+    weights = weights / weights.sum()
+    curvature = jax.vmap(jax.grad(jax.grad(lambda x: potential(x))))
+
+    def excess(log_omega: float) -> float:
+        omega = np.exp(log_omega)
+        x = nodes * np.sqrt(hbar / (2.0 * mass * omega))
+        return float(mass * omega**2 - np.dot(weights, np.asarray(curvature(jnp.asarray(x)))))
+
+    lo, hi = -1.0, 1.0
+    while excess(lo) > 0.0:
+        lo -= 2.0
+    while excess(hi) < 0.0:
+        hi += 2.0
+    for _ in range(100):  # bisection in log ω: excess < 0 at lo, > 0 at hi
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if excess(mid) < 0.0 else (lo, mid)
+    return ReferenceGaussian(float(np.exp(0.5 * (lo + hi))), 0.0)
+
+
+def _mode_angles(lattice: Lattice) -> np.ndarray:
+    """θ_k of the modes in the order of the synthesis transforms (see :func:`mode_eigenvalues`)."""
+    n = lattice.slices
+    if lattice.boundary == "periodic":
+        k = np.concatenate([[0], np.repeat(np.arange(1, (n - 1) // 2 + 1), 2), [n // 2] * (1 - n % 2)])
+        return 2.0 * np.pi * k / n
+    if lattice.boundary == "fixed":
+        return np.pi * np.arange(1, n) / n
+    return np.pi * np.arange(0, n + 1) / n
+
+
+def mode_eigenvalues(lattice: Lattice, omega0: float) -> np.ndarray:
+    """Eigenvalues λ_k of the reference Hessian, in the order of the basis used by ``fourier``.
+
+    .. math:: \\lambda_k = \\frac{4m}{a}\\sin^2\\frac{\\theta_k}{2} + a\\, m\\, \\omega_0^2
+
+    with θ_k = 2πk/N for the packed real Fourier modes [0, 1c, 1s, 2c, 2s, …, N/2] (periodic),
+    θ_k = πk/N, k = 1..N-1 (fixed ends, DST-I) and k = 0..N (half line, DCT-I).
+
+    Parameters
+    ----------
+    lattice : Lattice
+    omega0 : float
+
+    Returns
+    -------
+    ndarray, shape (n_free(lattice),)
+    """
+    theta = _mode_angles(lattice)
+    m, a = lattice.mass, lattice.a
+    return 4.0 * m / a * np.sin(theta / 2.0) ** 2 + a * m * omega0**2
+
+
+# --------------------------------------------------------------------------------------------
+# Orthonormal real transforms built on rfft / irfft (O(N log N))
+# --------------------------------------------------------------------------------------------
+
+
+def rfft_synthesis(c: Array) -> Array:
+    """Path from its coefficients in the orthonormal real Fourier basis of a periodic lattice.
+
+    The coefficients are packed as [c_0, c_1^cos, c_1^sin, …, c_K^cos, c_K^sin, c_{N/2}] (the last
+    only for even N), and
+
+    .. math::
+
+        x_n = \\frac{c_0}{\\sqrt N} + \\sqrt{\\frac 2N}\\sum_{k=1}^{K}\\big(c_k^{\\cos}\\cos\\tfrac{2\\pi kn}{N}
+              - c_k^{\\sin}\\sin\\tfrac{2\\pi kn}{N}\\big) + \\frac{c_{N/2}}{\\sqrt N}(-1)^n,
+
+    an orthogonal map (``irfft`` with ``norm="ortho"``). Acts on the last axis.
+
+    Parameters
+    ----------
+    c : array, shape (..., N)
+
+    Returns
+    -------
+    array, shape (..., N)
+    """
+    c = jnp.asarray(c, dtype=float)
+    n = c.shape[-1]
+    k = (n - 1) // 2
+    pairs = c[..., 1 : 1 + 2 * k].reshape(c.shape[:-1] + (k, 2))
+    parts = [c[..., :1].astype(complex), (pairs[..., 0] + 1j * pairs[..., 1]) / np.sqrt(2.0)]
+    if n % 2 == 0:
+        parts.append(c[..., -1:].astype(complex))
+    return jnp.fft.irfft(jnp.concatenate(parts, axis=-1), n=n, norm="ortho")
+
+
+def dst1(u: Array) -> Array:
+    """Orthonormal type-I discrete sine transform (its own inverse), via one rfft.
+
+    .. math:: y_k = \\sqrt{\\tfrac{2}{N}} \\sum_{n=1}^{N-1} u_n \\sin\\frac{\\pi k n}{N},
+              \\quad k = 1..N-1,
+
+    computed from the odd extension (0, u, 0, -u reversed) of length 2N, whose rfft is
+    -2i Σ_n u_n sin(πkn/N). Equals ``scipy.fft.dst(u, type=1, norm="ortho")``. Acts on the last axis.
+
+    Parameters
+    ----------
+    u : array, shape (..., N - 1)
+
+    Returns
+    -------
+    array, shape (..., N - 1)
+    """
+    u = jnp.asarray(u, dtype=float)
+    n = u.shape[-1] + 1
+    zero = jnp.zeros(u.shape[:-1] + (1,))
+    ext = jnp.concatenate([zero, u, zero, -u[..., ::-1]], axis=-1)
+    return -jnp.imag(jnp.fft.rfft(ext, axis=-1)[..., 1:n]) / np.sqrt(2.0 * n)
+
+
+def dct1(u: Array) -> Array:
+    """Orthonormal type-I discrete cosine transform (its own inverse), via one rfft.
+
+    .. math:: y_k = \\sqrt{\\tfrac{2}{N}}\\, \\alpha_k \\sum_{n=0}^{N} \\alpha_n u_n \\cos\\frac{\\pi k n}{N},
+              \\quad \\alpha_0 = \\alpha_N = 1/\\sqrt 2,\\ \\alpha_{\\rm else} = 1,
+
+    computed from the even extension of h = u/α, of length 2N, whose rfft is
+    h_0 + (-1)^k h_N + 2 Σ_{0<n<N} h_n cos(πkn/N). Equals
+    ``scipy.fft.dct(u, type=1, norm="ortho")``. Acts on the last axis.
+
+    Parameters
+    ----------
+    u : array, shape (..., N + 1)
+
+    Returns
+    -------
+    array, shape (..., N + 1)
+    """
+    u = jnp.asarray(u, dtype=float)
+    n = u.shape[-1] - 1
+    alpha = _dct1_alpha(n)
+    h = u / alpha
+    ext = jnp.concatenate([h, h[..., -2:0:-1]], axis=-1)
+    return alpha * jnp.real(jnp.fft.rfft(ext, axis=-1)) / np.sqrt(2.0 * n)
+
+
+def _dct1_alpha(n: int) -> np.ndarray:
+    """α_n of the orthonormal DCT-I on n + 1 points (1/√2 at both ends, else 1)."""
+    alpha = np.ones(n + 1)
+    alpha[[0, -1]] = 1.0 / np.sqrt(2.0)
+    return alpha
+
+
+# --------------------------------------------------------------------------------------------
+# The networks
+# --------------------------------------------------------------------------------------------
+
+_SITES = {"position": "q", "step": "v", "relu": "w", "fourier": "z"}
+
+
+class PathNetwork:
+    """One parametrisation of a lattice path, and the NumPyro model e^{-S_E[x_θ]/ħ} over it.
+
+    Build with :func:`path_network`. The model has one sample site, :attr:`site`
+    (``"q"`` positions, ``"v"`` velocities, ``"w"`` accelerations, ``"z"`` normal modes), of shape
+    ``(n_params,)``; the deterministic site ``"x"`` is the full path (:func:`nnqm_ppl.physics.full_path`
+    layout: N sites for periodic, N + 1 with both ends otherwise); the factor ``"weight"`` is
+    -S_E[x]/ħ minus the log prior density of θ.
+
+    Attributes
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+    lattice : Lattice
+    potential : Potential
+    site : str
+        Name of the parameter sample site.
+    n_params : int
+        Number of parameters (= n_free(lattice)).
+    reference : ReferenceGaussian or None
+        The whitening reference (``fourier`` only).
+    log_jacobian : float
+        log |det ∂x_free/∂θ| (constant: every map here is affine).
+    """
+
+    def __init__(self, name: str, lattice: Lattice, potential: Potential, reference: ReferenceGaussian | None) -> None:
+        if name not in NETWORKS:
+            raise SpecError("path_network", "network", f"unknown network {name!r}; choose from {', '.join(NETWORKS)}")
+        if name == "relu" and lattice.boundary == "periodic":
+            reason = "the relu network parametrises open paths: use boundary 'fixed' or 'half_line'"
+            raise SpecError("path_network", "network", reason)
+        self.name = name
+        self.lattice = lattice
+        self.potential = potential
+        self.site = _SITES[name]
+        self.n_params = n_free(lattice)
+        self.reference = reference if name == "fourier" else None
+        a, n = lattice.a, self.n_params
+        if name == "position":
+            self.log_jacobian = 0.0
+        elif name in ("step", "relu"):
+            # x_free is lower triangular in θ with a on the diagonal, except an anchor (unit entry).
+            self.log_jacobian = (n - (lattice.boundary != "fixed")) * float(np.log(a))
+        else:
+            self._setup_fourier()
+
+    def _setup_fourier(self) -> None:
+        lat, ref = self.lattice, self.reference
+        lam = mode_eigenvalues(lat, ref.omega0)
+        self._sigma = jnp.asarray(np.sqrt(lat.hbar / lam))
+        self.log_jacobian = float(np.sum(np.log(self._sigma)))
+        if lat.boundary == "half_line":
+            inv_alpha = 1.0 / _dct1_alpha(lat.slices)
+            self._inv_alpha = jnp.asarray(inv_alpha)
+            self.log_jacobian += float(np.sum(np.log(inv_alpha)))
+        if lat.boundary == "fixed":
+            # Classical path of S_0: K u = J with J_n = a m ω0² x̄ + (m/a)(x_ini δ_{n,1} + x_fin δ_{n,N-1}).
+            m, a = lat.mass, lat.a
+            source = np.full(self.n_params, a * m * ref.omega0**2 * ref.center)
+            source[0] += m / a * lat.x_ini
+            source[-1] += m / a * lat.x_fin
+            self._x_cl = dst1(dst1(jnp.asarray(source)) / jnp.asarray(lam))
+
+    # --- the pure forward map ----------------------------------------------------------------
+
+    def forward(self, theta: Array) -> Array:
+        """The full path x_θ from the parameters (last axis; leading axes are draws).
+
+        Parameters
+        ----------
+        theta : array, shape (..., n_params)
+
+        Returns
+        -------
+        array, shape (..., N) periodic or (..., N + 1) open
+        """
+        theta = jnp.asarray(theta, dtype=float)
+        lat = self.lattice
+        if self.name == "position":
+            return full_path(theta, lat)
+        if self.name == "fourier":
+            return self._fourier(theta)
+        if lat.boundary == "fixed":
+            anchor, rates = jnp.full(theta.shape[:-1] + (1,), lat.x_ini), theta
+        else:
+            anchor, rates = theta[..., :1], theta[..., 1:]
+        velocity = rates if self.name == "step" else jnp.cumsum(rates, axis=-1)  # W = Σ_{k≤n} w_k (3.15)
+        steps = jnp.concatenate([jnp.zeros_like(anchor), jnp.cumsum(velocity, axis=-1)], axis=-1)
+        x = anchor + lat.a * steps  # x_n = x_0 + a Σ_{k≤n} W_k (4.2, 5.9)
+        return full_path(x[..., 1:], lat) if lat.boundary == "fixed" else x
+
+    def _fourier(self, z: Array) -> Array:
+        lat, center = self.lattice, self.reference.center
+        c = self._sigma * z
+        if lat.boundary == "periodic":
+            return center + rfft_synthesis(c)
+        if lat.boundary == "half_line":
+            return center + self._inv_alpha * dct1(c)
+        return full_path(self._x_cl + dst1(c), lat)
+
+    # --- the density -------------------------------------------------------------------------
+
+    def prior(self) -> dist.Distribution:
+        """The base measure of θ: flat (Lebesgue, improper) except N(0, 1) for ``fourier``.
+
+        The flat measure is :class:`numpyro.distributions.ImproperUniform` on the reals: it is
+        exactly the path-integral measure Π dθ_n (eq. 3.9), adds nothing to the potential energy
+        or its gradient, and needs no transform; NUTS initialises it uniformly in (-2, 2).
+        """
+        if self.name == "fourier":
+            return dist.Normal(jnp.zeros(self.n_params), 1.0).to_event(1)
+        return dist.ImproperUniform(constraints.real, (), event_shape=(self.n_params,))
+
+    def log_weight(self, theta: Array, x: Array) -> Array:
+        """log of the factor: -S_E[x]/ħ minus the log prior density of θ (up to a constant).
+
+        ``fourier``: -S_E[x]/ħ + ½|z|² = -(S_E - S_0)/ħ + const; the others: -S_E[x]/ħ.
+        """
+        log_w = -action(x, self.lattice, self.potential) / self.lattice.hbar
+        if self.name == "fourier":
+            log_w = log_w + 0.5 * jnp.sum(jnp.asarray(theta) ** 2, axis=-1)
+        return log_w
+
+    def model(self) -> None:
+        """The NumPyro model: θ ~ prior, x = forward(θ) (site ``"x"``), factor e^{-S_E/ħ}/prior."""
+        theta = numpyro.sample(self.site, self.prior())
+        x = numpyro.deterministic("x", self.forward(theta))
+        numpyro.factor("weight", self.log_weight(theta, x))
+
+
+def _resolve(
+    spec_or_lattice: PathIntegralSpec | Lattice, potential: Potential | None, network: str | None
+) -> tuple[Lattice, Potential, str]:
+    if isinstance(spec_or_lattice, PathIntegralSpec):
+        spec = spec_or_lattice
+        if potential is None:
+            potential = Potential.from_coeffs(spec.potential)
+        return Lattice.from_spec(spec), potential, network or spec.network
+    if potential is None or network is None:
+        raise SpecError("path_network", "potential" if potential is None else "network", "required with a Lattice")
+    return spec_or_lattice, potential, network
+
+
+def path_network(
+    spec_or_lattice: PathIntegralSpec | Lattice,
+    potential: Potential | None = None,
+    network: str | None = None,
+    *,
+    reference: ReferenceGaussian | None = None,
+) -> PathNetwork:
+    """The path network of a model spec, or of a lattice, a potential and a network name.
+
+    Parameters
+    ----------
+    spec_or_lattice : PathIntegralSpec or Lattice
+        A validated model (its potential and network are used unless given) or a lattice.
+    potential : Potential, optional
+        Required with a lattice.
+    network : {"position", "step", "relu", "fourier"}, optional
+        Required with a lattice.
+    reference : ReferenceGaussian, optional
+        Override the whitening reference of ``fourier`` (default :func:`reference_gaussian`).
+
+    Returns
+    -------
+    PathNetwork
+    """
+    lattice, potential, network = _resolve(spec_or_lattice, potential, network)
+    if network == "fourier" and reference is None:
+        reference = reference_gaussian(potential, lattice.mass, lattice.hbar)
+    return PathNetwork(network, lattice, potential, reference)
+
+
+def path_model(
+    spec_or_lattice: PathIntegralSpec | Lattice,
+    potential: Potential | None = None,
+    network: str | None = None,
+    *,
+    reference: ReferenceGaussian | None = None,
+) -> Callable[[], None]:
+    """The NumPyro model of :func:`path_network` (arguments as there): density e^{-S_E[x_θ]/ħ}."""
+    return path_network(spec_or_lattice, potential, network, reference=reference).model
+
+
+def exact_path_sampler(lattice: Lattice, potential: Potential) -> Callable[[jax.Array, int], dict[str, Array]] | None:
+    """Exact sampler of the lattice path measure e^{-S_E/ħ} for a quadratic V, else ``None``.
+
+    With the matched reference (ω0 = √(2c2/m), x̄ = -c1/(2c2)) the Fourier network's weight is
+    constant, so z ~ N(0, 1) pushed through its forward map is an exact draw:
+    x = x_cl + B diag(√(ħ/λ_k)) z, covariance ħ K^{-1} with K the Hessian of S_E.
+
+    Parameters
+    ----------
+    lattice : Lattice
+    potential : Potential
+
+    Returns
+    -------
+    callable or None
+        ``draw(key, n) -> {"x": array (n, len(full path))}``.
+    """
+    if not is_quadratic(potential):
+        return None
+    net = PathNetwork("fourier", lattice, potential, reference_gaussian(potential, lattice.mass, lattice.hbar))
+
+    def draw(key: jax.Array, n: int) -> dict[str, Array]:
+        z = jax.random.normal(key, (n, net.n_params))
+        return {"x": net.forward(z)}
+
+    return draw
