@@ -29,6 +29,10 @@ __all__ = [
     "PathIntegralSpec",
     "CorrelatorsTask",
     "SampleTask",
+    "OUSpec",
+    "DeepNNQMSpec",
+    "KKLSpec",
+    "NNQMTask",
     "load_job",
     "load_model",
     "load_file",
@@ -434,10 +438,236 @@ def _path_integral(t: Table) -> PathIntegralSpec:
     return spec
 
 
+# --------------------------------------------------------------------------------------------
+# Processes and deep NN-QM (Ferko & Halverson 2504.05462)
+# --------------------------------------------------------------------------------------------
+
+#: activations of the deep NN-QM network (:data:`nnqm_ppl.networks.deep.ACTIVATIONS`).
+DEEP_ACTIVATIONS = ("tanh", "relu", "erf", "sin")
+DEEP_PARAMETERS = ("fixed", "per_path")
+#: kernel name -> the model fields it takes (:func:`nnqm_ppl.networks.kkl.kernel`).
+KKL_KERNELS: dict[str, tuple[str, ...]] = {
+    "ou": ("variance", "rate"),
+    "brownian": ("diffusion",),
+    "bridge": ("diffusion",),
+    "gaussian": ("variance", "length"),
+    "matern32": ("variance", "length"),
+    "cauchy": ("variance", "length", "alpha", "beta"),
+    "exp_sum": ("weights", "rates"),
+}
+KKL_PRIORS = ("gaussian", "rademacher", "uniform")
+KKL_BASES = ("nystrom", "analytic")
+
+
+@dataclass(frozen=True)
+class ProcessGrid:
+    """Mixin data of every process model: paths on the uniform grid t_j = −T + j·2T/steps."""
+
+    horizon: float
+    steps: int
+
+    @property
+    def dt(self) -> float:
+        """Grid spacing 2T/steps."""
+        return 2.0 * self.horizon / self.steps
+
+
+def _grid(t: Table) -> tuple[float, int]:
+    horizon = t.float("horizon", positive=True)
+    steps = t.int("steps", minimum=8)
+    if steps % 2:
+        raise t.error("steps", f"must be even (t = 0 on the grid), got {steps}")
+    return horizon, steps
+
+
+@dataclass(frozen=True)
+class OUSpec(ProcessGrid):
+    """Stationary Ornstein–Uhlenbeck paths ``dx = −γx dt + sqrt(2D) dW`` on [−T, T].
+
+    With ``ħ = 2mD`` (Nelson) and ``ω = γ`` these are the Euclidean paths of the harmonic
+    oscillator's ground state: gaps nγ, Δx·Δp = ħ/2, [x, p] = iħ.
+    """
+
+    rate: float = 1.0
+    diffusion: float = 0.5
+    mass: float = 1.0
+    kind: str = "ou"
+
+    @property
+    def hbar(self) -> float:
+        """ħ = 2 m D."""
+        return 2.0 * self.mass * self.diffusion
+
+
+def _ou(t: Table) -> OUSpec:
+    horizon, steps = _grid(t)
+    mass = t.float("mass", 1.0, positive=True)
+    spec = OUSpec(
+        horizon=horizon,
+        steps=steps,
+        rate=t.float("rate", positive=True),
+        diffusion=t.float("diffusion", 0.5 / mass, positive=True),
+        mass=mass,
+    )
+    t.raw("kind")
+    return spec
+
+
+@dataclass(frozen=True)
+class DeepNNQMSpec(ProcessGrid):
+    """Deep NN-QM: a random MLP on an OU input, ``y_t = φ_θ(x_t)`` (Theorem 4).
+
+    ``parameters = "fixed"``: one network (drawn with ``network_seed``) for every path — one
+    quantum theory, spectrum {nγ} with Hermite weights; ``"per_path"``: θ drawn per path (the
+    θ-mixture). ``rates`` are the OU rates of the input components, ``diffusion`` their D.
+    """
+
+    depth: int = 1
+    width: int = 8
+    activation: str = "tanh"
+    sigma_w: float = 1.0
+    sigma_b: float = 1.0
+    parameters: str = "fixed"
+    network_seed: int = 0
+    rates: tuple[float, ...] = (1.0,)
+    diffusion: float = 0.5
+    mass: float = 1.0
+    kind: str = "deep_nnqm"
+
+
+def _deep_nnqm(t: Table) -> DeepNNQMSpec:
+    horizon, steps = _grid(t)
+    inp = t.table("input")
+    if inp.has("rate") and inp.has("rates"):
+        raise inp.error("rates", "give either rate (scalar OU input) or rates (vector OU input), not both")
+    if inp.has("rates"):
+        rates = inp.floats("rates", min_length=1, positive=True)
+        if len(rates) > 3:
+            raise inp.error("rates", f"at most 3 input components are supported, got {len(rates)}")
+    else:
+        rates = (inp.float("rate", 1.0, positive=True),)
+    diffusion = inp.float("diffusion", 0.5, positive=True)
+    inp.finish()
+    spec = DeepNNQMSpec(
+        horizon=horizon,
+        steps=steps,
+        depth=t.int("depth", 1, minimum=1),
+        width=t.int("width", minimum=1),
+        activation=t.str("activation", "tanh", choices=DEEP_ACTIVATIONS),
+        sigma_w=t.float("sigma_w", 1.0, positive=True),
+        sigma_b=t.float("sigma_b", 1.0, nonneg=True),
+        parameters=t.str("parameters", "fixed", choices=DEEP_PARAMETERS),
+        network_seed=t.int("network_seed", 0, minimum=0),
+        rates=rates,
+        diffusion=diffusion,
+        mass=t.float("mass", 1.0, positive=True),
+    )
+    t.raw("kind")
+    return spec
+
+
+@dataclass(frozen=True)
+class KKLSpec(ProcessGrid):
+    """A truncated Karhunen–Loève network φ(t) = Σ_{k≤K} θ_k f_k(t + T) of a kernel on [0, 2T].
+
+    Kernel parameters are flat fields; each kernel uses those listed in :data:`KKL_KERNELS`
+    (others keep their defaults and are ignored), so ``--set model.kernel="matern32"`` works on a
+    file written for ``ou``. ``hbar`` and ``mass`` enter the Δx·Δp and [x, p] estimators.
+    """
+
+    kernel: str = "ou"
+    n_modes: int = 64
+    prior: str = "gaussian"
+    basis: str = "nystrom"
+    n_quad: int = 256
+    variance: float = 0.5
+    rate: float = 1.0
+    length: float = 1.0
+    alpha: float = 1.0
+    beta: float = 1.0
+    diffusion: float = 0.5
+    weights: tuple[float, ...] = (0.5,)
+    rates: tuple[float, ...] = (1.0,)
+    mass: float = 1.0
+    hbar: float = 1.0
+    kind: str = "kkl"
+
+    def kernel_params(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`nnqm_ppl.networks.kkl.kernel` for this kernel."""
+        return {name: getattr(self, name) for name in KKL_KERNELS[self.kernel]}
+
+
+def _check_kernel_psd(spec: KKLSpec, t: Table) -> None:
+    """Refuse kernel parameters the kernel rejects, and kernels not PSD on the model's grid."""
+    import numpy as np
+
+    from nnqm_ppl.networks import kkl
+
+    params = spec.kernel_params()
+    try:
+        cov = kkl.kernel(spec.kernel, **params)
+    except ValueError as exc:
+        msg = str(exc)
+        named = next((p for p in params if msg.startswith(p) or f"{p} " in msg or f"needs {p}" in msg), "kernel")
+        raise t.error(named, msg) from None
+    times = np.linspace(0.0, 2.0 * spec.horizon, spec.steps + 1)
+    gram = np.asarray(cov(times[:, None], times[None, :]), dtype=float)
+    if not np.all(np.isfinite(gram)):
+        raise t.error("kernel", f"kernel {spec.kernel!r} is not finite on the grid")
+    lam = np.linalg.eigvalsh(0.5 * (gram + gram.T))
+    if lam[-1] <= 0 or lam[0] < -100.0 * gram.shape[0] * np.finfo(float).eps * lam[-1]:
+        raise t.error(
+            "kernel",
+            f"kernel {spec.kernel!r} is not positive semidefinite on the grid: smallest eigenvalue "
+            f"{lam[0]:.3g} (largest {lam[-1]:.3g})",
+        )
+
+
+def _kkl(t: Table) -> KKLSpec:
+    horizon, steps = _grid(t)
+    kernel = t.str("kernel", "ou", choices=tuple(KKL_KERNELS))
+    basis = t.str("basis", "nystrom", choices=KKL_BASES)
+    if basis == "analytic" and kernel not in ("ou", "brownian", "bridge"):
+        raise t.error("basis", f"'analytic' is available for ou, brownian, bridge, not {kernel!r}")
+    n_modes = t.int("n_modes", minimum=1)
+    n_quad = t.int("n_quad", max(256, n_modes), minimum=2)
+    if n_quad < n_modes:
+        raise t.error("n_quad", f"must be >= n_modes = {n_modes}, got {n_quad}")
+    weights = t.floats("weights", [0.5], min_length=1, nonneg=True)
+    rates = t.floats("rates", [1.0], min_length=1, nonneg=True)
+    if len(weights) != len(rates):
+        raise t.error("weights", f"needs as many weights as rates, got {len(weights)} and {len(rates)}")
+    spec = KKLSpec(
+        horizon=horizon,
+        steps=steps,
+        kernel=kernel,
+        n_modes=n_modes,
+        prior=t.str("prior", "gaussian", choices=KKL_PRIORS),
+        basis=basis,
+        n_quad=n_quad,
+        variance=t.float("variance", 0.5, positive=True),
+        rate=t.float("rate", 1.0, positive=True),
+        length=t.float("length", 1.0, positive=True),
+        alpha=t.float("alpha", 1.0, positive=True),
+        beta=t.float("beta", 1.0, positive=True),
+        diffusion=t.float("diffusion", 0.5, positive=True),
+        weights=tuple(weights),
+        rates=tuple(rates),
+        mass=t.float("mass", 1.0, positive=True),
+        hbar=t.float("hbar", 1.0, positive=True),
+    )
+    _check_kernel_psd(spec, t)
+    t.raw("kind")
+    return spec
+
+
 #: model kind -> validator of its table (the table's ``kind`` field selects the entry).
 MODEL_KINDS: dict[str, Callable[[Table], Any]] = {
     "neural_field": _neural_field,
     "path_integral": _path_integral,
+    "ou": _ou,
+    "deep_nnqm": _deep_nnqm,
+    "kkl": _kkl,
 }
 
 
@@ -563,6 +793,70 @@ def _sample_task(t: Table, model: Any) -> SampleTask:
     )
 
 
+PROCESS_SPECS = (OUSpec, DeepNNQMSpec, KKLSpec)
+RP_FAMILIES = ("linear", "general")
+
+
+@dataclass(frozen=True)
+class NNQMTask:
+    """Task ``nnqm``: exact draws of a process model's paths and its quantum-mechanical checks.
+
+    Attributes
+    ----------
+    powers : tuple of int
+        Operators ``x^p`` of the GEVP (``(1, 2, 3)``: gaps E1, E2, E3 of the oscillator).
+    t0 : int
+        GEVP reference time in grid steps.
+    max_lag : int or None
+        Largest correlator separation in grid steps (default steps // 2).
+    max_rel_error : float
+        Signal-to-noise cut of the plateau window.
+    rp_family : str
+        Test functions of reflection positivity: ``linear`` or ``general``.
+    rp_times : int
+        Positive times in the reflection-positivity Gram matrix.
+    threshold : float
+        σ demanded by the verdicts (default 5).
+    """
+
+    powers: tuple[int, ...] = (1, 2, 3)
+    t0: int = 1
+    max_lag: int | None = None
+    max_rel_error: float = 0.1
+    rp_family: str = "general"
+    rp_times: int = 6
+    threshold: float = 5.0
+
+
+def _nnqm_task(t: Table, model: Any) -> NNQMTask:
+    if not isinstance(model, PROCESS_SPECS):
+        raise t.error("model", f"task 'nnqm' needs an ou, deep_nnqm or kkl model, got {model.kind!r}")
+    sampler = t.data.get("sampler", {})
+    method = sampler.get("method", "nuts") if isinstance(sampler, dict) else None
+    if method != "exact":
+        raise t.error("sampler.method", f"task 'nnqm' draws paths exactly: set method = 'exact', got {method!r}")
+    raw = t.raw("powers", [1, 2, 3])
+    if not isinstance(raw, list) or not raw or any(isinstance(p, bool) or not isinstance(p, int) for p in raw):
+        raise t.error("powers", f"expected a non-empty list of integers, got {raw!r}")
+    if any(p < 1 for p in raw) or len(set(raw)) != len(raw):
+        raise t.error("powers", f"powers must be distinct integers >= 1, got {raw!r}")
+    max_lag = t.int("max_lag", None, minimum=3)
+    if max_lag is not None and max_lag > model.steps // 2:
+        raise t.error("max_lag", f"must be <= steps // 2 = {model.steps // 2}, got {max_lag}")
+    t0 = t.int("t0", 1, minimum=0)
+    if t0 > (max_lag or model.steps // 2) - 3:
+        raise t.error("t0", f"leaves fewer than 3 separations after t0 (max_lag {max_lag or model.steps // 2})")
+    return NNQMTask(
+        powers=tuple(raw),
+        t0=t0,
+        max_lag=max_lag,
+        max_rel_error=t.float("max_rel_error", 0.1, positive=True, maximum=1.0),
+        rp_family=t.str("rp_family", "general", choices=RP_FAMILIES),
+        rp_times=t.int("rp_times", 6, minimum=1),
+        threshold=t.float("threshold", 5.0, minimum=1.0),
+    )
+
+
 #: task name -> the observables a job of that task may name (the first tuple is the default).
 TASK_OBSERVABLES: dict[str, tuple[str, ...]] = {
     "correlators": ("G2", "G4c", "G6c"),
@@ -578,12 +872,22 @@ TASK_OBSERVABLES: dict[str, tuple[str, ...]] = {
         "psi0",
         "psi0_squared",
     ),
+    "nnqm": (
+        "gaps",
+        "reflection_positivity",
+        "stationarity",
+        "clustering",
+        "uncertainty",
+        "commutator",
+        "correlator",
+    ),
 }
 
 #: task name -> validator of the task's own top-level fields.
 TASK_FIELDS: dict[str, Callable[[Table, Any], Any]] = {
     "correlators": _correlators_task,
     "sample": _sample_task,
+    "nnqm": _nnqm_task,
 }
 
 

@@ -1,0 +1,571 @@
+r"""Task ``nnqm``: processes and deep networks as Euclidean quantum mechanics (Ferko & Halverson).
+
+Exact draws of a process model's paths on the symmetric grid ``t_j = −T + j·dt``
+(``dt = 2T/steps``) — an Ornstein–Uhlenbeck process (``ou``), a random network on an OU input
+(``deep_nnqm``, Theorem 4) or a Karhunen–Loève network (``kkl``, Theorem 3) — and, with the same
+estimators the path-integral task uses:
+
+- ``gaps``: GEVP of ``{x^p}`` (:func:`~nnqm_ppl.observables.spectrum.gevp` machinery), one
+  plateau per level, beside the exact gaps ``nγ`` where known (OU: ``{x, x², x³}`` span the
+  Hermite eigen-operators He_1..He_3, so the levels are exactly γ, 2γ, 3γ at every τ; a fixed
+  network ``f`` on a scalar OU input has spectrum ``{nγ}`` with weights ``c_n² n!``,
+  :func:`~nnqm_ppl.exact.processes.hermite_spectrum`). Where the exact correlator matrix is
+  known (OU, fixed ``f``) the exact GEVP effective mass is evaluated by the same formula and
+  its deviation from ``nγ`` over the plateau window is reported as ``systematic``.
+- ``reflection_positivity``, ``stationarity``, ``clustering``: the OS checks of
+  :mod:`~nnqm_ppl.observables.positivity` (value, MCSE, z, verdict).
+- ``uncertainty`` and ``commutator``: :func:`~nnqm_ppl.observables.quantum.uncertainty_product`
+  and :func:`~nnqm_ppl.observables.quantum.commutator` with ``boundary="open"``. At finite
+  ``dt`` both have an exact expectation computed from the covariance ``Σ`` and mean ``μ`` of the
+  process on the grid (:func:`grid_exact`); for OU with ``ħ = 2mD``
+
+  .. math::
+
+      Δx·Δp = \frac{ħ}{2}\sqrt{\frac{2}{γ\,dt}\Big(1 - \frac{1 - e^{-γ dt}}{γ dt}\Big)γ dt}
+            \to \frac{ħ}{2}\sqrt{1 - γ dt/3}, \qquad
+      K = -ħ\,\frac{1 - e^{-γ dt}}{γ dt} \to -ħ,
+
+  so the finite-dt systematic is ``|exact − continuum| = O(γ dt)``.
+  For a network ``y = f(x)`` the commutator scale is set by the roughness of the input:
+  ``K → −ħ_f``, ``ħ_f = 2mD E[|∇f(x)|²]`` (the quadratic variation of ``y`` per unit time
+  times m), and the uncertainty product, measured with ``ħ_f`` in the point-split ``⟨p²⟩``, is
+  ``≥ ħ_f/2`` (Cauchy–Schwarz on the positive Källén–Lehmann weights: equality for a single
+  level). With θ drawn per path, ``ħ_θ`` is computed per path and enters the estimator per draw
+  (a control variate: its fluctuation cancels the path's own quadratic variation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import arviz_base
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpy.polynomial import hermite_e
+
+from nnqm_ppl.diagnostics import check_gates
+from nnqm_ppl.exact.processes import HermiteSpectrum, hermite_spectrum, ou_covariance
+from nnqm_ppl.observables import lattice as lat
+from nnqm_ppl.observables import positivity as P
+from nnqm_ppl.observables import quantum
+from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
+from nnqm_ppl.observables.spectrum import _gevp_function, plateau_fit
+from nnqm_ppl.sampling import exact_draws
+from nnqm_ppl.spec import DeepNNQMSpec, Job, KKLSpec, OUSpec
+from nnqm_ppl.tasks import TaskResult
+
+__all__ = ["ProcessModel", "build_process", "grid", "grid_exact", "exact_process_values", "run"]
+
+N_HERMITE = 60  # Hermite levels kept in exact sums; the neglected weight is reported as a bound
+
+
+def grid(spec: OUSpec | DeepNNQMSpec | KKLSpec) -> np.ndarray:
+    """The symmetric time grid ``t_j = −T + j dt``, ``j = 0..steps``."""
+    return np.linspace(-spec.horizon, spec.horizon, spec.steps + 1)
+
+
+@dataclass
+class ProcessModel:
+    """A process model ready to draw and to compare with exact values.
+
+    Attributes
+    ----------
+    spec : OUSpec or DeepNNQMSpec or KKLSpec
+        The validated model.
+    times : ndarray
+        The grid.
+    draw : callable
+        ``draw(key, n) -> {"x": (n, L)[, "hbar": (n,)]}``; ``hbar`` is the per-path ħ_θ of a
+        per-path deep network.
+    mass : float
+        m in the momentum and commutator estimators.
+    hbar : float or None
+        ħ in the point-split ⟨p²⟩ (None: per path).
+    covariance : ndarray or None
+        Exact ``Σ`` on the grid (None when unknown).
+    mean : ndarray or None
+        Exact ``μ`` on the grid.
+    levels : HermiteSpectrum or None
+        Hermite data of ``x^p`` for the GEVP powers (stationary OU input, one fixed function).
+    exact_gaps : list of float or None
+        ``nγ`` for the GEVP levels where the spectrum is known.
+    info : dict
+        Exact facts for the summary (JSON-ready).
+    """
+
+    spec: Any
+    times: np.ndarray
+    draw: Callable[[jax.Array, int], dict[str, np.ndarray]]
+    mass: float
+    hbar: float | None
+    covariance: np.ndarray | None = None
+    mean: np.ndarray | None = None
+    levels: Callable[[tuple[int, ...]], HermiteSpectrum] | None = None
+    exact_gaps: list[float] | None = None
+    info: dict = field(default_factory=dict)
+
+
+def _deep(spec: DeepNNQMSpec, times: np.ndarray) -> ProcessModel:
+    from nnqm_ppl.networks.deep import DeepNetwork
+
+    net = DeepNetwork(depth=spec.depth, width=spec.width, activation=spec.activation,
+                      sigma_w=spec.sigma_w, sigma_b=spec.sigma_b, rates=spec.rates,
+                      diffusion=spec.diffusion)
+    m, d = spec.mass, spec.diffusion
+    scales = np.sqrt(d / np.asarray(spec.rates))
+    n_q = {1: 80, 2: 30, 3: 12}[net.in_dim]
+
+    def fwd(p, x):
+        return net.forward(p, x if net.in_dim > 1 else x[0])
+
+    tj = jnp.asarray(times)
+    info: dict = {"hbar_input": 2.0 * m * d, "rates": list(spec.rates)}
+    if spec.parameters == "fixed":
+        params = jax.tree.map(lambda a: a[0], net.draw_params(jax.random.key(spec.network_seed), 1))
+        hbar_f = float(2.0 * m * d * _gauss_hermite_grad2_jax(fwd, params, scales, n_q))
+        info["hbar_f"] = hbar_f
+
+        def draw(key: jax.Array, n: int) -> dict:
+            return {"x": np.asarray(net.forward(params, net.inputs(key, n, tj)))}
+
+        model = ProcessModel(spec, times, draw, m, hbar_f, info=info)
+        if net.in_dim == 1:
+            gam = spec.rates[0]
+
+            def levels(powers: tuple[int, ...]) -> HermiteSpectrum:
+                def fn(z):
+                    y = np.asarray(net.forward(params, jnp.asarray(z)))
+                    return np.stack([y**p for p in powers])
+
+                return hermite_spectrum(fn, rate=gam, diffusion=d, n_max=N_HERMITE, n_quad=4 * N_HERMITE)
+
+            one = levels((1,))
+            tau = np.abs(times[:, None] - times[None, :])
+            model.covariance = one.covariance(tau)[0]
+            model.mean = np.full(times.shape, one.coefficients[0, 0])
+            model.levels = levels
+            model.exact_gaps = [gam * k for k in range(1, 4)]
+            info["hermite"] = {"energies": one.energies[:8].tolist(), "weights": one.weights[0, :8].tolist(),
+                               "tail": float(one.tail[0]), "mean": float(one.coefficients[0, 0])}
+            info["continuum_uncertainty"] = float(
+                m * np.sqrt(one.variance[0] * np.sum(one.weights[0] * one.energies**2)))
+        return model
+
+    grad2 = jax.jit(lambda p: _gauss_hermite_grad2_jax(fwd, p, scales, n_q))
+
+    def draw_pp(key: jax.Array, n: int) -> dict:
+        kp, kx = jax.random.split(key)
+        params = net.draw_params(kp, n)
+        y = jax.vmap(net.forward)(params, net.inputs(kx, n, tj))
+        hb = 2.0 * m * d * jax.lax.map(grad2, params, batch_size=256)
+        return {"x": np.asarray(y), "hbar": np.asarray(hb)}
+
+    return ProcessModel(spec, times, draw_pp, m, None, info=info)
+
+
+def _gauss_hermite_grad2_jax(f: Callable, p: dict, scales: np.ndarray, n_q: int) -> jnp.ndarray:
+    """``Σ_j E[(∂_j f_θ)(x)²]`` for ``x ~ N(0, diag scales²)``, one θ, by product Gauss–Hermite.
+
+    Traceable (used under ``lax.map`` for per-path θ).
+    """
+    z, w = hermite_e.hermegauss(n_q)
+    w = w / np.sqrt(2.0 * np.pi)
+    d = len(scales)
+    mesh = np.stack(np.meshgrid(*([z] * d), indexing="ij"), -1).reshape(-1, d)
+    wts = np.prod(np.stack(np.meshgrid(*([w] * d), indexing="ij"), -1).reshape(-1, d), axis=-1)
+    g = jax.vmap(jax.grad(lambda x: f(p, x)))(jnp.asarray(mesh * scales))
+    return jnp.sum(g**2, axis=-1) @ jnp.asarray(wts)
+
+
+def build_process(spec: OUSpec | DeepNNQMSpec | KKLSpec) -> ProcessModel:
+    """The drawable model and its exact data for a process spec.
+
+    Parameters
+    ----------
+    spec : OUSpec or DeepNNQMSpec or KKLSpec
+        A validated process model.
+
+    Returns
+    -------
+    ProcessModel
+    """
+    times = grid(spec)
+    tj = jnp.asarray(times)
+    if isinstance(spec, OUSpec):
+        from nnqm_ppl.networks.processes import ou_paths
+
+        gam, d = spec.rate, spec.diffusion
+
+        def draw(key: jax.Array, n: int) -> dict:
+            return {"x": np.asarray(ou_paths(key, n, tj, rate=gam, diffusion=d))}
+
+        def levels(powers: tuple[int, ...]) -> HermiteSpectrum:
+            return hermite_spectrum(lambda z: np.stack([z**p for p in powers]), rate=gam, diffusion=d,
+                                    n_max=max(powers) + 1, n_quad=4 * max(powers) + 8)
+
+        return ProcessModel(spec, times, draw, spec.mass, spec.hbar,
+                            covariance=ou_covariance(times[:, None], times[None, :], gam, d),
+                            mean=np.zeros_like(times), levels=levels,
+                            exact_gaps=[gam * k for k in range(1, 4)],
+                            info={"hbar": spec.hbar, "variance": d / gam})
+    if isinstance(spec, DeepNNQMSpec):
+        return _deep(spec, times)
+    if isinstance(spec, KKLSpec):
+        from nnqm_ppl.networks.kkl import karhunen_loeve
+
+        net = karhunen_loeve(spec.kernel, 2.0 * spec.horizon, spec.n_modes, prior=spec.prior,
+                             basis=spec.basis, n_quad=spec.n_quad, **spec.kernel_params())
+        shifted = tj + spec.horizon
+
+        def draw_k(key: jax.Array, n: int) -> dict:
+            return {"x": np.asarray(net.draw(key, n, shifted))}
+
+        gaps = None
+        if spec.kernel == "ou":
+            gaps = [spec.rate * k for k in range(1, 4)]
+        elif spec.kernel == "exp_sum" and spec.prior == "gaussian" and len(spec.rates) == 1:
+            gaps = [spec.rates[0] * k for k in range(1, 4)]
+        return ProcessModel(spec, times, draw_k, spec.mass, spec.hbar,
+                            covariance=np.asarray(net.truncated_covariance(shifted, shifted)),
+                            mean=np.zeros_like(times), exact_gaps=gaps,
+                            info={"eigenvalues": np.asarray(net.eigenvalues[:8]).tolist(),
+                                  "captured": net.captured})
+    raise TypeError(f"not a process model: {spec!r}")
+
+
+def grid_exact(cov: np.ndarray, mean: np.ndarray, dt: float, mass: float, hbar: float | None,
+               n_tau: int) -> dict:
+    """Exact expectations of the open-path estimators from the grid covariance and mean.
+
+    ``Var = mean_n(Σ_nn + μ_n²) − (mean_n μ_n)²``, ``link = mean_n E(x_{n+1} − x_n)²``,
+    ``Δx·Δp = sqrt(Var (mħ/dt − m² link/dt²))``, commutator
+    ``(m/dt) mean_{interior} E x_n(x_{n+1} − 2x_n + x_{n−1})`` and the translation-averaged
+    connected correlator at lags ``0..n_tau−1`` — exactly what
+    :mod:`~nnqm_ppl.observables.quantum` and :mod:`~nnqm_ppl.observables.lattice` average.
+
+    Parameters
+    ----------
+    cov : ndarray, shape (L, L)
+        Σ on the grid.
+    mean : ndarray, shape (L,)
+        μ on the grid.
+    dt, mass, hbar : float
+        Spacing, m, ħ (``hbar`` None: no uncertainty value).
+    n_tau : int
+        Correlator separations.
+
+    Returns
+    -------
+    dict
+        ``uncertainty``, ``commutator``, ``correlator`` (list), ``variance``.
+    """
+    second = cov + np.outer(mean, mean)
+    d = np.diagonal(second)
+    off = np.diagonal(second, 1)
+    var = float(np.mean(d) - np.mean(mean) ** 2)
+    link = float(np.mean(d[1:] + d[:-1] - 2.0 * off))
+    comm = float(mass / dt * np.mean(off[1:] + off[:-1] - 2.0 * d[1:-1]))
+    corr = [float(np.mean(np.diagonal(second, k)) - np.mean(mean) ** 2) for k in range(n_tau)]
+    out = {"variance": var, "commutator": comm, "correlator": corr, "uncertainty": None}
+    if hbar is not None:
+        p2 = mass * hbar / dt - mass**2 * link / dt**2
+        out["uncertainty"] = float(np.sqrt(var * p2)) if p2 > 0 else float("nan")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# measurements
+
+
+def _json(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _json(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json(v) for v in x]
+    if isinstance(x, np.ndarray | np.generic | jax.Array):
+        return np.asarray(x).tolist()
+    return x
+
+
+def _check_entry(c: P.Check, value: float | None = None, mcse: float | None = None) -> dict:
+    v = np.atleast_1d(np.asarray(c.statistic.value, dtype=float))
+    e = np.atleast_1d(np.asarray(c.statistic.mcse, dtype=float))
+    if value is None:
+        i = int(np.nanargmax(np.abs(v) / np.where(e > 0, e, np.inf))) if v.size > 1 else 0
+        value, mcse = float(v[i]), float(e[i])
+    return {"value": value, "mcse": mcse, "z": float(c.z), "verdict": c.verdict, "threshold": c.threshold,
+            "check": c.name}
+
+
+def _rp_eigen_errors(x: np.ndarray, times: np.ndarray, check: P.Check, family: str) -> np.ndarray:
+    """MCSE of every normalised eigenvalue of the RP Gram matrix (Hellmann–Feynman, first order).
+
+    ``dλ_k = v_kᵀ dM v_k``: the per-draw series ``(F₊·v_k)(F₋·v_k)/λ_max`` with the same test
+    functions and normalisation as :func:`~nnqm_ppl.observables.positivity.reflection_positivity`
+    (λ_max held fixed), ArviZ MCSE.
+    """
+    n = times.shape[0]
+    idx = np.searchsorted(times, np.asarray(check.detail["times"]) - 1e-9 * times[-1])
+    xp, xm = x[..., idx], x[..., n - 1 - idx]
+    if family == "general":
+        s = np.sqrt(np.mean(x**2))
+        xp, xm = P.general_family(xp / s), P.general_family(xm / s)
+    dn = (np.mean(xp**2, axis=(0, 1)) * np.mean(xm**2, axis=(0, 1))) ** 0.25
+    keep = dn > 0
+    fp, fm = xp[..., keep] / dn[keep], xm[..., keep] / dn[keep]
+    lam, vec = np.linalg.eigh(np.asarray(check.detail["matrix"]))
+    series = (fp @ vec) * (fm @ vec) / lam[-1]
+    return np.atleast_1d(mean_estimate(series).mcse)
+
+
+def _gaps(x: np.ndarray, model: ProcessModel, job: Job) -> tuple[list[dict], dict]:
+    """GEVP levels, their plateaux and the exact effective masses (for the plot)."""
+    task = job.task_spec
+    dt = model.spec.dt
+    powers = task.powers
+    n_tau = (task.max_lag or model.spec.steps // 2) + 1
+    ops = x[..., None] ** np.asarray(powers)
+    c = lat.cross_correlator_series(ops, n_tau, boundary="open")
+    k = len(powers)
+    means = lat.window(ops, "open").mean(axis=2)
+    y = np.concatenate([c.reshape(*c.shape[:2], -1), means], axis=-1)
+    f = _gevp_function(n_tau, k, task.t0, dt)
+    tau = dt * np.arange(task.t0, n_tau - 1, dtype=float)
+    energies = derived_estimate(f, y)
+    exact_curve = None
+    if model.levels is not None:
+        hs = model.levels(powers)
+        w = hs.coefficients[:, None, :] * hs.coefficients[None, :, :] * _fact(hs)[None, None, :]
+        lags = dt * np.arange(n_tau)
+        conn = np.einsum("ikn,tn->tik", w[..., 1:], np.exp(-np.outer(lags, hs.energies[1:])))
+        raw = conn + np.outer(hs.coefficients[:, 0], hs.coefficients[:, 0])
+        v = np.concatenate([raw.reshape(-1), hs.coefficients[:, 0]])
+        exact_curve = np.asarray(f(jnp.asarray(v)))
+    out = []
+    for i in range(k):
+        exact = model.exact_gaps[i] if model.exact_gaps is not None and i < len(model.exact_gaps) else None
+        entry: dict = {"level": i + 1, "exact": exact}
+        try:
+            fit = plateau_fit(lambda v, i=i: f(v)[:, i], y, tau, max_rel_error=task.max_rel_error)
+        except ValueError as exc:
+            entry |= {"value": None, "mcse": None, "window": None, "systematic": None, "note": str(exc)}
+            out.append(entry)
+            continue
+        entry |= {"value": float(fit.gap.value), "mcse": float(fit.gap.mcse), "window": list(fit.window)}
+        syst = None
+        if exact_curve is not None and exact is not None:
+            sel = (tau >= fit.window[0]) & (tau <= fit.window[1])
+            wts = 1.0 / np.asarray(fit.effective_mass.mcse)[sel] ** 2
+            syst = abs(float(np.sum(wts * exact_curve[sel, i]) / np.sum(wts)) - exact)
+        entry["systematic"] = syst
+        out.append(entry)
+    plots = {"tau": tau, "energies": energies, "gaps": out, "exact_curve": exact_curve}
+    return out, plots
+
+
+def _fact(hs: HermiteSpectrum) -> np.ndarray:
+    from math import factorial
+
+    return np.array([factorial(n) for n in range(hs.energies.shape[0])], dtype=float)
+
+
+def _uncertainty(x: np.ndarray, model: ProcessModel, hbar_series: np.ndarray | None, dt: float) -> Estimate:
+    """Δx·Δp with the point-split ⟨p²⟩; a per-path ħ_θ enters per draw (delta method)."""
+    m = model.mass
+    if hbar_series is None:
+        return quantum.uncertainty_product(x, dt, mass=m, hbar=model.hbar, boundary="open")
+    w = lat.window(x, "open")
+    y = np.stack([w.mean(axis=2), (w**2).mean(axis=2), quantum.link_series(x, boundary="open"), hbar_series],
+                 axis=-1)
+    return derived_estimate(lambda v: jnp.sqrt((v[1] - v[0] ** 2) * (m * v[3] / dt - m**2 * v[2] / dt**2)), y)
+
+
+def measure(x: np.ndarray, model: ProcessModel, job: Job, hbar_series: np.ndarray | None = None
+            ) -> tuple[dict, dict]:
+    """All requested observables of paths ``x`` (chain, draw, L) beside exact values.
+
+    Returns
+    -------
+    observables : dict
+        JSON-ready summary entries.
+    plots : dict
+        What the figures need.
+    """
+    spec, task, names = model.spec, job.task_spec, set(job.observables)
+    times, dt, th = model.times, spec.dt, task.threshold
+    n_tau = (task.max_lag or spec.steps // 2) + 1
+    exact = None
+    if model.covariance is not None:
+        exact = grid_exact(model.covariance, model.mean, dt, model.mass, model.hbar, n_tau)
+    obs: dict = {}
+    plots: dict = {"dt": dt}
+    if "gaps" in names:
+        obs["gaps"], plots["gaps"] = _gaps(x, model, job)
+    if "correlator" in names:
+        est = lat.connected_correlator(x, 1, n_tau, boundary="open")
+        obs["correlator"] = est.to_dict() | {"tau": (dt * np.arange(n_tau)).tolist(),
+                                             "exact": None if exact is None else exact["correlator"]}
+    if "reflection_positivity" in names:
+        rp = P.reflection_positivity(x, times, family=task.rp_family, n_times=task.rp_times, threshold=th)
+        eig = np.asarray(rp.detail["eigenvalues"])
+        obs["reflection_positivity"] = _check_entry(rp, float(rp.statistic.value), float(rp.statistic.mcse)) | {
+            "held_out": {"value": float(rp.detail["held_out"].value), "mcse": float(rp.detail["held_out"].mcse)},
+            "eigenvalues": eig.tolist(), "times": np.asarray(rp.detail["times"]).tolist(),
+            "family": task.rp_family}
+        plots["rp"] = (eig, _rp_eigen_errors(x, times, rp, task.rp_family), rp)
+    if "stationarity" in names:
+        st = P.stationarity(x, times, order=2, threshold=th)
+        obs["stationarity"] = _check_entry(st) | {"order": 2, "shift": float(st.detail["shift"])}
+    if "clustering" in names:
+        cl = P.cluster_decomposition(x, times, threshold=th)
+        v, e = np.asarray(cl.statistic.value), np.asarray(cl.statistic.mcse)
+        i = int(np.argmax(v))
+        obs["clustering"] = _check_entry(cl, float(v[i]), float(e[i])) | {
+            "operator": ("x", "x^2")[i], "tolerance": cl.detail["tolerance"]}
+    hbar_eff = model.hbar
+    hbar_est = None
+    if hbar_series is not None:
+        hbar_est = mean_estimate(hbar_series)
+        hbar_eff = float(hbar_est.value)
+    if "commutator" in names:
+        est = quantum.commutator(x, dt, mass=model.mass, boundary="open")
+        entry = est.to_dict() | {"exact": None if exact is None else exact["commutator"],
+                                 "continuum": None if hbar_eff is None else -hbar_eff}
+        if hbar_est is not None:
+            entry["continuum_mcse"] = float(hbar_est.mcse)
+        entry["systematic"] = (None if exact is None or hbar_eff is None
+                               else abs(exact["commutator"] + hbar_eff))
+        obs["commutator"] = entry
+    if "uncertainty" in names and hbar_eff is not None:
+        est = _uncertainty(x, model, hbar_series, dt)
+        cont = None
+        if isinstance(spec, OUSpec):
+            cont = spec.hbar / 2.0
+        elif "continuum_uncertainty" in model.info:
+            cont = model.info["continuum_uncertainty"]
+        ex = None if exact is None else exact["uncertainty"]
+        syst = None if ex is None or cont is None else abs(ex - cont)
+        bound = hbar_eff / 2.0
+        z = float((bound - (est.value + (syst or 0.0))) / est.mcse)
+        verdict = "violated" if z > th else "satisfied"
+        obs["uncertainty"] = est.to_dict() | {"exact": ex, "continuum": cont, "bound": bound, "hbar": hbar_eff,
+                                              "systematic": syst, "z": z, "verdict": verdict}
+    return _json(obs), plots
+
+
+# --------------------------------------------------------------------------------------------
+# figures
+
+
+def _spectrum_figure(plots: dict):
+    import matplotlib.pyplot as plt
+
+    g = plots["gaps"]
+    tau, en = g["tau"], g["energies"]
+    val, err = np.atleast_2d(np.asarray(en.value)), np.atleast_2d(np.asarray(en.mcse))
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for i, entry in enumerate(g["gaps"]):
+        ok = np.isfinite(val[:, i]) & (err[:, i] < 0.5 * np.maximum(np.abs(val[:, i]), 1e-12))
+        ax.errorbar(tau[ok], val[ok, i], err[ok, i], fmt="o", ms=3, color=f"C{i}", label=f"E{i + 1} − E0 (GEVP)")
+        if entry.get("value") is not None:
+            lo, hi = entry["window"]
+            ax.fill_between([lo, hi], entry["value"] - entry["mcse"], entry["value"] + entry["mcse"],
+                            color=f"C{i}", alpha=0.3)
+        if entry.get("exact") is not None:
+            ax.axhline(entry["exact"], color=f"C{i}", ls="--", lw=1)
+        if g["exact_curve"] is not None:
+            ax.plot(tau, g["exact_curve"][:, i], ":", color="k", lw=1)
+    ax.set(xlabel="τ", ylabel="effective mass", title="GEVP plateaux (bands) vs exact gaps (dashed)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _rp_figure(plots: dict):
+    import matplotlib.pyplot as plt
+
+    eig, err, rp = plots["rp"]
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    k = np.arange(1, eig.size + 1)
+    ax.errorbar(k, eig, 4 * err, fmt="o", ms=4, label="λ_k/λ_max ± 4 MCSE")
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set(xlabel="k", ylabel="normalised eigenvalue",
+           title=f"reflection positivity ({rp.name.split('_')[-1]}): {rp.verdict}, z = {rp.z:.2f}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# exact values and the task
+
+
+def exact_process_values(spec: OUSpec | DeepNNQMSpec | KKLSpec) -> dict:
+    """Exact gaps, covariances and finite-dt estimator expectations of a process model.
+
+    Parameters
+    ----------
+    spec : OUSpec or DeepNNQMSpec or KKLSpec
+
+    Returns
+    -------
+    dict
+        JSON-ready.
+    """
+    model = build_process(spec)
+    out: dict = {"model": spec.kind, "dt": spec.dt, "gaps": model.exact_gaps, **model.info}
+    if model.covariance is not None:
+        ex = grid_exact(model.covariance, model.mean, spec.dt, model.mass, model.hbar, spec.steps // 2 + 1)
+        out |= {"uncertainty": ex["uncertainty"], "commutator": ex["commutator"], "variance": ex["variance"],
+                "correlator": {"tau": (spec.dt * np.arange(len(ex["correlator"]))).tolist(),
+                               "value": ex["correlator"]}}
+    if isinstance(spec, OUSpec):
+        out |= {"uncertainty_continuum": spec.hbar / 2.0, "commutator_continuum": -spec.hbar}
+    elif "hbar_f" in model.info:
+        out |= {"commutator_continuum": -model.info["hbar_f"], "uncertainty_bound": model.info["hbar_f"] / 2.0}
+    return _json(out)
+
+
+def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
+    """Draw the model's paths exactly and measure gaps, OS checks, Δx·Δp and [x, p].
+
+    Parameters
+    ----------
+    job : Job
+        An ``nnqm`` job on an ``ou``, ``deep_nnqm`` or ``kkl`` model.
+    key : jax.Array
+        PRNG key.
+    progress : bool
+        Unused (exact draws).
+
+    Returns
+    -------
+    TaskResult
+    """
+    model = build_process(job.model)
+    tree = exact_draws(model.draw, job.sampler, key)
+    x = np.asarray(tree["posterior"]["x"].values)
+    hb = np.asarray(tree["posterior"]["hbar"].values) if "hbar" in tree["posterior"] else None
+    observables, plots = measure(x, model, job, hb)
+    n_tau = (job.task_spec.max_lag or job.model.steps // 2) + 1
+    lag = min(max(1, int(round(1.0 / (max(model.exact_gaps[0], 1e-12) if model.exact_gaps else 1.0)
+                                / job.model.dt))), n_tau - 1)
+    series = {
+        "x2": lat.site_mean_series(x, boundary="open", power=2),
+        "mean": lat.site_mean_series(x, boundary="open"),
+        "C_lag": lat.correlator_series(x, lag + 1, boundary="open")[..., lag],
+    }
+    diagnostics = check_gates(series, job.gates, markov=False)
+    tree["observables"] = arviz_base.from_dict({"posterior": series})["posterior"]
+    figures: dict = {}
+    if "gaps" in plots:
+        figures["spectrum"] = lambda: _spectrum_figure(plots)
+    if "rp" in plots:
+        figures["reflection_positivity"] = lambda: _rp_figure(plots)
+    return TaskResult(observables=observables, diagnostics=diagnostics, datatree=tree, figures=figures,
+                      extra={"dt": job.model.dt, "times": model.times.tolist(),
+                             "exact": _json(model.info)})
