@@ -102,7 +102,7 @@ def test_spec_errors_name_file_and_field(tmp_path, job, model, overrides, field)
     assert any(s in info.value.where for s in ("job.toml", "model.toml", "--set"))
 
 
-@pytest.mark.parametrize("job,model,overrides,field", [c[1:] for c in CASES[:12]], ids=[c[0] for c in CASES[:12]])
+@pytest.mark.parametrize("job,model,overrides,field", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_command_exits_2_with_one_line(tmp_path, capsys, job, model, overrides, field):
     path = _write(tmp_path, job, model)
     args = ["run", str(path), "--out", str(tmp_path / "out")]

@@ -72,3 +72,28 @@ def test_catalogue_jobs_validate(job):
     from nnqm_ppl.spec import load_job
 
     assert load_job(ROOT / "inference" / job).task
+
+
+def test_main_job_anharmonic(tmp_path, capsys):
+    """The README's main job at reduced size: every summary key per DESIGN.md, plots, DataTree."""
+    out = tmp_path / "anh"
+    job = str(ROOT / "inference/anharmonic.toml")
+    rc = main(["run", job, "--out", str(out), "--set", "sampler.warmup=300", "--set", "sampler.samples=400",
+               "--set", "gates.ess_min=200", "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    s = _summary(out)
+    obs = s["observables"]
+    for name in ("x2", "x4", "E0", "gap", "correlator", "uncertainty", "commutator"):
+        assert {"value", "mcse", "exact", "continuum"} <= set(obs[name]), name
+    for name in ("x2", "E0", "gap"):
+        assert abs(obs[name]["value"] - obs[name]["exact"]) <= 4 * obs[name]["mcse"] + obs[name].get("systematic", 0)
+    assert {"x", "value", "mcse", "exact", "continuum"} <= set(obs["psi0_squared"])
+    assert len(obs["effective_mass"]["value"]) == len(obs["effective_mass"]["exact"])
+    d = s["diagnostics"]
+    assert d["passed"] and d["divergences"] == 0 and d["bfmi_min"] is not None
+    tree = xr.open_datatree(out / "samples.nc")
+    assert tree["posterior"]["x"].shape[-1] == 64 and "sample_stats" in tree.children
+    for png in ("correlator", "wavefunction", "trace", "rank"):
+        assert (out / f"{png}.png").stat().st_size > 1000, png
+    table = capsys.readouterr().out
+    assert "continuum" in table and "gap" in table

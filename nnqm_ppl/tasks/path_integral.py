@@ -169,7 +169,7 @@ def _correlator_figure(plots: dict):
     if "plateau" in plots:
         fit = plots["plateau"]
         em = fit.effective_mass
-        ok = np.isfinite(em.value) & (np.asarray(em.mcse) < 0.5)
+        ok = np.isfinite(em.value) & (np.asarray(em.mcse) < 0.1 * np.abs(em.value))  # resolved points
         ax2.errorbar(fit.tau[ok], em.value[ok], em.mcse[ok], fmt="o", ms=3, label="effective mass")
         lo, hi = fit.window
         ax2.fill_between([lo, hi], fit.gap.value - fit.gap.mcse, fit.gap.value + fit.gap.mcse, color="C0", alpha=0.3,
@@ -178,7 +178,7 @@ def _correlator_figure(plots: dict):
         ax2.plot(fit.tau, m_exact[: len(fit.tau)], ":", color="k", lw=1, label="exact m_eff(τ) on this lattice")
         ax2.axhline(g_ex, color="k", lw=1, label=f"transfer matrix {g_ex:.4f}")
         ax2.axhline(g_co, color="C3", ls="--", lw=1, label=f"continuum {g_co:.4f}")
-        ax2.set(xlabel="τ", ylabel="m_eff(τ)", title="gap E1 − E0")
+        ax2.set(xlabel="τ", ylabel="m_eff(τ)", title="gap E1 − E0", xlim=(-0.2, fit.tau[ok].max() + 3 * a))
         ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
