@@ -8,7 +8,7 @@ import numpy as np
 
 from nnqm_ppl.exact import analytic, path_integral_exact
 from nnqm_ppl.physics import Lattice, Potential
-from nnqm_ppl.spec import Job, NeuralFieldSpec, PathIntegralSpec
+from nnqm_ppl.spec import PROCESS_SPECS, Job, NeuralFieldSpec, PathIntegralSpec
 
 __all__ = ["exact_values", "exact_correlators"]
 
@@ -40,13 +40,14 @@ def exact_correlators(spec: NeuralFieldSpec, points: np.ndarray, orders: tuple[i
     return {k: (None if v is None else np.asarray(v, dtype=float).tolist()) for k, v in out.items()}
 
 
-def exact_values(thing: Job | PathIntegralSpec | NeuralFieldSpec) -> dict:
+def exact_values(thing: Any) -> dict:
     """Exact values for a job or a model spec, as JSON-ready data.
 
     A path integral gives the transfer-matrix values on its lattice and the continuum
     diagonalisation (:func:`nnqm_ppl.exact.path_integral_exact`); a neural field gives its
     closed-form correlators at the job's points (a bare model: G2 at separations 0..2 in
-    the first input direction).
+    the first input direction); a process model (``ou``, ``deep_nnqm``, ``kkl``) its exact gaps,
+    covariance on the grid and finite-dt estimator values where known.
     """
     model = thing.model if isinstance(thing, Job) else thing
     if isinstance(model, PathIntegralSpec):
@@ -61,4 +62,10 @@ def exact_values(thing: Job | PathIntegralSpec | NeuralFieldSpec) -> dict:
             pts[:, 0] = np.linspace(0.0, 2.0, 5)
             orders = (2,)
         return {"model": "neural_field", "points": pts.tolist(), **exact_correlators(model, pts, orders)}
+    if isinstance(model, PROCESS_SPECS):
+        # processes and deep NN-QM: exact gaps n*gamma, Hermite weights, grid covariance and the
+        # finite-dt expectations of the uncertainty and commutator estimators
+        from nnqm_ppl.tasks.nnqm import exact_process_values
+
+        return exact_process_values(model)
     raise TypeError(f"no exact values for model kind {getattr(model, 'kind', model)!r}")

@@ -21,9 +21,9 @@ estimators the path-integral task uses:
 
   .. math::
 
-      Δx·Δp = \frac{ħ}{2}\sqrt{\frac{2}{γ\,dt}\Big(1 - \frac{1 - e^{-γ dt}}{γ dt}\Big)γ dt}
-            \to \frac{ħ}{2}\sqrt{1 - γ dt/3}, \qquad
-      K = -ħ\,\frac{1 - e^{-γ dt}}{γ dt} \to -ħ,
+      Δx·Δp = \frac{ħ}{2}\sqrt{\frac{2}{u}\Big(1 - \frac{1 - e^{-u}}{u}\Big)}
+            \to \frac{ħ}{2}\sqrt{1 - u/3}, \qquad
+      K = -ħ\,\frac{1 - e^{-u}}{u} \to -ħ, \qquad u = γ\,dt,
 
   so the finite-dt systematic is ``|exact − continuum| = O(γ dt)``.
   For a network ``y = f(x)`` the commutator scale is set by the roughness of the input:
