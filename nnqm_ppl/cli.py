@@ -1,7 +1,8 @@
 """``nnqm``: parse -> spec -> run -> report -> exit code.
 
 Exit codes: 0 done and gates passed; 2 bad input (one line on stderr, no traceback); 3 gates
-failed (everything still written, the summary says why); 1 anything else.
+failed (everything still written, the summary says why); 130 interrupted by Ctrl-C (a run with
+checkpoints saves one first and prints the ``--resume`` command); 1 anything else.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 import tomllib
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from nnqm_ppl.spec import SpecError
 
-EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_GATES = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_GATES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pkl of an unfinished run")
     e = sub.add_parser("exact", help="print exact values (JSON) for a model or a job")
     e.add_argument("file", type=Path)
     e.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -55,10 +58,22 @@ def catalogue_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def _resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The command line that continues an interrupted run (the same job, overrides and seed)."""
+    parts = ["nnqm", "run", str(args.job), "--out", str(out)]
+    for item in args.overrides:
+        parts += ["--set", item]
+    if args.seed is not None:
+        parts += ["--seed", str(args.seed)]
+    return shlex.join([*parts, "--resume"])
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    """``nnqm run``: validate, check the run directory, sample (resuming if asked), report."""
     import jax
 
-    from nnqm_ppl import report
+    from nnqm_ppl import report, sampling
+    from nnqm_ppl.atomic import remove_stale
     from nnqm_ppl.spec import load_job
     from nnqm_ppl.tasks import runner
 
@@ -69,10 +84,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         job = replace(job, sampler=replace(job.sampler, seed=args.seed))
     out = args.out if args.out is not None else Path("runs") / args.job.stem
     report.check_out_dir(out, job)
+    ck = sampling.Checkpoint(out / sampling.CHECKPOINT_NAME, report.job_tag(job), resume=args.resume)
+    saved = sampling.read_checkpoint(ck.path, ck.tag)
+    if args.resume and saved is None:
+        raise SpecError(str(ck.path), "--resume", "no checkpoint to resume from; run without --resume")
+    if not args.resume and saved is not None:
+        raise SpecError(
+            str(ck.path), "--resume",
+            f"an unfinished run of this job is saved here ({saved['done']} of {job.sampler.samples} draws); "
+            "add --resume to continue it, or choose another --out",
+        )
+    remove_stale(out)
     seed = job.sampler.seed
-    print(f"{job.title}  [task {job.task}, seed {seed}] -> {out}", file=sys.stderr)
+    how = f"resuming at draw {saved['done']}" if saved is not None else f"seed {seed}"
+    print(f"{job.title}  [task {job.task}, {how}] -> {out}", file=sys.stderr)
     t0 = time.perf_counter()
-    result = runner(job.task)(job, jax.random.key(seed), not args.no_progress)
+    try:
+        with sampling.checkpointing(ck):
+            result = runner(job.task)(job, jax.random.key(seed), not args.no_progress)
+    except sampling.Interrupted as stop:
+        print(f"nnqm: {stop}\n  resume with: {_resume_command(args, out)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     elapsed = time.perf_counter() - t0
     report.write_run(
         out,
@@ -85,6 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         datatree=result.datatree,
         figures=result.figures,
     )
+    ck.path.unlink(missing_ok=True)  # the run is complete: its results replace the checkpoint
     print(report.format_table(result.observables))
     print(f"\nwrote {out}/summary.json ({elapsed:.1f} s)")
     if not result.diagnostics.passed:
@@ -142,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("nnqm: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the command's last line of defence
         if os.environ.get("NNQM_DEBUG"):
             raise

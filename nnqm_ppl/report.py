@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import jax
 import numpy as np
 import xarray as xr
 
+from nnqm_ppl.atomic import atomic_path
 from nnqm_ppl.spec import Job, SpecError
 
 __all__ = [
@@ -30,30 +28,11 @@ __all__ = [
     "write_figure",
     "versions",
     "check_out_dir",
+    "job_tag",
     "write_run",
     "format_table",
     "read_summary",
 ]
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success only."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _json_default(obj: Any) -> Any:
@@ -109,6 +88,16 @@ def read_summary(out: Path) -> dict | None:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise SpecError(str(path), "", f"unreadable summary ({exc.__class__.__name__})") from None
+
+
+def job_tag(job: Job) -> dict:
+    """JSON-ready identity of a job: its resolved file and its resolved spec (seed included).
+
+    A checkpoint records it, and ``--resume`` refuses a checkpoint whose tag differs, so draws
+    are only ever continued by the job and spec that began them.
+    """
+    resolved = dataclasses.replace(job, file=str(Path(job.file).resolve()))
+    return {"file": resolved.file, "spec": json.loads(json.dumps(dataclasses.asdict(resolved), default=_json_default))}
 
 
 def check_out_dir(out: Path, job: Job) -> None:

@@ -1,26 +1,93 @@
-"""The one place that configures sampling: exact draws or NumPyro NUTS/HMC.
+"""The one place that configures sampling: exact draws or NumPyro NUTS/HMC, with checkpoints.
 
 Both return an ArviZ DataTree (``posterior`` with dims ``(chain, draw, ...)``; MCMC runs also
 carry ``sample_stats`` with ``diverging``, ``tree_depth``, ``reached_max_tree_depth``, ``energy``
 and ``acceptance_rate`` via :func:`arviz_base.from_numpyro`).
+
+MCMC runs in segments of ``sampler.checkpoint_every`` draws: ``MCMC.warmup`` once, then
+``MCMC.run`` per segment from ``post_warmup_state = last_state`` with the state's own key. A run
+with an active :class:`Checkpoint` (see :func:`checkpointing`) saves the host copy of the sampler
+state and the draws so far after the warm-up and after every segment, atomically. A resumed run
+loads that state and executes the remaining segments exactly as the uninterrupted run would, so
+its draws are identical bit for bit.
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
 import os
+import pickle
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import arviz_base
 import jax
 import numpy as np
 import xarray as xr
+from arviz_base.io_numpyro import MCMCAdapter
 from numpyro.infer import HMC, MCMC, NUTS
 
-from nnqm_ppl.spec import SamplerSpec
+from nnqm_ppl.atomic import atomic_path
+from nnqm_ppl.spec import SamplerSpec, SpecError
 
-__all__ = ["run_mcmc", "exact_draws", "chain_method", "progress_enabled"]
+__all__ = [
+    "run_mcmc",
+    "exact_draws",
+    "chain_method",
+    "progress_enabled",
+    "Checkpoint",
+    "checkpointing",
+    "read_checkpoint",
+    "Interrupted",
+    "CHECKPOINT_NAME",
+    "cache_dir",
+    "enable_compilation_cache",
+]
+
+#: file name of a run directory's checkpoint
+CHECKPOINT_NAME = "checkpoint.pkl"
+_FORMAT = 1
+_EXTRA_FIELDS = ("energy", "accept_prob", "diverging", "num_steps")
+
+
+def cache_dir() -> Path | None:
+    """Where JAX's persistent compilation cache lives: ``$NNQM_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/nnqm_ppl/jax``, else ``~/.cache/nnqm_ppl/jax``; None if
+    ``NNQM_CACHE_DIR=off``."""
+    env = os.environ.get("NNQM_CACHE_DIR")
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "0", "none") else Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nnqm_ppl" / "jax"
+
+
+def enable_compilation_cache() -> Path | None:
+    """Switch on JAX's persistent compilation cache in :func:`cache_dir` (on by default).
+
+    Every compiled program taking over 0.1 s to compile is stored, so a second run of the same
+    job, and every checkpoint segment after the first, loads its programs instead of
+    compiling them again.
+
+    Returns
+    -------
+    Path or None
+        The cache directory, or None when switched off.
+    """
+    path = cache_dir()
+    if path is not None:
+        jax.config.update("jax_compilation_cache_dir", str(path))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    return path
+
+
+enable_compilation_cache()
 
 
 def progress_enabled(requested: bool = True) -> bool:
@@ -33,6 +100,194 @@ def chain_method(chains: int) -> str:
     return "parallel" if chains > 1 and jax.local_device_count() >= chains else "vectorized"
 
 
+# --------------------------------------------------------------------------------------------
+# Checkpoints
+# --------------------------------------------------------------------------------------------
+
+
+class Interrupted(Exception):  # noqa: N818 - a stop the user asked for, not an error
+    """Sampling stopped on SIGINT after saving a checkpoint.
+
+    Attributes
+    ----------
+    path : Path
+        The checkpoint written.
+    done, total : int
+        Draws per chain saved, and asked for.
+    """
+
+    def __init__(self, path: Path, done: int, total: int) -> None:
+        self.path, self.done, self.total = Path(path), done, total
+        super().__init__(f"interrupted after {done} of {total} draws per chain; checkpoint saved in {path}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a run keeps its checkpoint, which job it belongs to, and whether to resume from it.
+
+    Attributes
+    ----------
+    path : Path
+        The checkpoint file (``DIR/checkpoint.pkl``).
+    tag : dict
+        JSON-ready identity of the job (its file and resolved spec); a checkpoint whose tag
+        differs is refused.
+    resume : bool
+        Continue from the saved state instead of starting afresh.
+    """
+
+    path: Path
+    tag: dict
+    resume: bool = False
+
+
+_ACTIVE: contextvars.ContextVar[Checkpoint | None] = contextvars.ContextVar("nnqm_checkpoint", default=None)
+
+
+@contextmanager
+def checkpointing(checkpoint: Checkpoint) -> Iterator[Checkpoint]:
+    """Make :func:`run_mcmc` calls inside the ``with`` block save to (and resume from) ``checkpoint``."""
+    token = _ACTIVE.set(checkpoint)
+    try:
+        yield checkpoint
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _canonical(tag: dict) -> str:
+    return json.dumps(tag, sort_keys=True, default=str)
+
+
+def read_checkpoint(path: Path, tag: dict | None = None) -> dict | None:
+    """Load a checkpoint (None if there is none); with ``tag``, refuse one of a different job.
+
+    Raises
+    ------
+    SpecError
+        If the file is unreadable, or belongs to a different job or spec.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            data = pickle.load(fh)  # noqa: S301 - our own file in the user's run directory
+        fmt, saved_tag = data["format"], data["tag"]
+    except Exception as exc:  # noqa: BLE001 - any failure to read means the same to the user
+        raise SpecError(str(path), "", f"unreadable checkpoint ({exc.__class__.__name__}); remove it") from None
+    if fmt != _FORMAT:
+        raise SpecError(str(path), "", f"checkpoint format {fmt} is not {_FORMAT}; remove it")
+    if tag is not None and _canonical(saved_tag) != _canonical(tag):
+        same_file = saved_tag.get("file") == tag.get("file")
+        other = f"a different job ({saved_tag.get('file')})"
+        what = "the same job with a different spec or seed" if same_file else other
+        raise SpecError(str(path), "", f"checkpoint of {what}; choose another --out")
+    return data
+
+
+def _is_key(x: Any) -> bool:
+    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+@dataclass(frozen=True)
+class _KeyData:
+    """A typed PRNG key array on the host (pickle cannot hold typed keys)."""
+
+    data: np.ndarray
+    impl: str
+
+
+def _to_host(state: Any) -> Any:
+    def conv(x: Any) -> Any:
+        if _is_key(x):
+            return _KeyData(np.asarray(jax.random.key_data(x)), str(jax.random.key_impl(x)))
+        return np.asarray(jax.device_get(x))
+
+    return jax.tree.map(conv, state, is_leaf=_is_key)
+
+
+def _from_host(state: Any) -> Any:
+    def conv(x: Any) -> Any:
+        if isinstance(x, _KeyData):
+            return jax.random.wrap_key_data(x.data, impl=x.impl)
+        return jax.numpy.asarray(x)
+
+    return jax.tree.map(conv, state, is_leaf=lambda x: isinstance(x, _KeyData))
+
+
+def _save(ck: Checkpoint, state: Any, samples: dict, stats: dict, done: int) -> None:
+    data = {"format": _FORMAT, "tag": ck.tag, "done": done, "state": _to_host(state), "samples": samples,
+            "stats": stats}
+    with atomic_path(ck.path) as tmp, tmp.open("wb") as fh:
+        pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@contextmanager
+def _sigint_deferred(enabled: bool) -> Iterator[threading.Event]:
+    """While active (and ``enabled``), a first Ctrl-C only sets the event (the caller stops at the
+    next segment boundary); a second one interrupts at once."""
+    stop = threading.Event()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nnnqm: stopping after this segment to save a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# --------------------------------------------------------------------------------------------
+# Samplers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    """What :class:`arviz_base.io_numpyro.MCMCAdapter` reads from an MCMC object, for draws
+    gathered over several segments."""
+
+    sampler: Any
+    num_chains: int
+    num_samples: int
+    samples: dict
+    stats: dict
+    _kwargs: dict
+    _args: tuple = ()
+    thinning: int = 1
+
+    def get_samples(self, group_by_chain: bool = True) -> dict:
+        return self.samples
+
+    def get_extra_fields(self, group_by_chain: bool = True) -> dict:
+        return self.stats
+
+
+def _kernel(model: Callable[..., Any], sampler: SamplerSpec) -> NUTS | HMC:
+    if sampler.method == "nuts":
+        return NUTS(model, target_accept_prob=sampler.target_accept, max_tree_depth=sampler.max_tree_depth)
+    if sampler.method == "hmc":
+        return HMC(
+            model,
+            step_size=sampler.step_size,
+            trajectory_length=sampler.step_size * sampler.num_steps,
+            target_accept_prob=sampler.target_accept,
+        )
+    raise ValueError(f"run_mcmc needs method 'nuts' or 'hmc', got {sampler.method!r}")
+
+
+def _append(into: dict, new: dict) -> dict:
+    new = {k: np.asarray(jax.device_get(v)) for k, v in new.items()}
+    return new if not into else {k: np.concatenate([into[k], new[k]], axis=1) for k in into}
+
+
 def run_mcmc(
     model: Callable[..., Any],
     sampler: SamplerSpec,
@@ -42,7 +297,7 @@ def run_mcmc(
     progress: bool = True,
     dims: dict[str, list[str]] | None = None,
 ) -> xr.DataTree:
-    """Sample ``model`` with NUTS or HMC through :class:`numpyro.infer.MCMC`.
+    """Sample ``model`` with NUTS or HMC through :class:`numpyro.infer.MCMC`, in segments.
 
     Parameters
     ----------
@@ -50,9 +305,10 @@ def run_mcmc(
         A NumPyro model (sample sites plus ``numpyro.factor`` for e^{-S}).
     sampler : SamplerSpec
         ``method`` ("nuts" or "hmc"), chains, warmup, samples, target_accept, max_tree_depth,
-        and for HMC ``step_size`` / ``num_steps`` (trajectory length = step_size · num_steps).
+        for HMC ``step_size`` / ``num_steps`` (trajectory length = step_size · num_steps), and
+        ``checkpoint_every`` (draws per segment; 0 = one segment).
     key : jax.Array
-        PRNG key; the same key gives the same draws.
+        PRNG key; the same key and spec give the same draws, with or without interruptions.
     model_kwargs : dict, optional
         Keyword arguments for the model.
     progress : bool
@@ -65,28 +321,53 @@ def run_mcmc(
     -------
     xarray.DataTree
         ``posterior`` and ``sample_stats`` groups from :func:`arviz_base.from_numpyro`.
+
+    Raises
+    ------
+    Interrupted
+        On Ctrl-C while a checkpoint is active, after saving it at the next segment boundary.
+    SpecError
+        When resuming from a missing checkpoint or one of a different job.
     """
-    if sampler.method == "nuts":
-        kernel = NUTS(model, target_accept_prob=sampler.target_accept, max_tree_depth=sampler.max_tree_depth)
-    elif sampler.method == "hmc":
-        kernel = HMC(
-            model,
-            step_size=sampler.step_size,
-            trajectory_length=sampler.step_size * sampler.num_steps,
-            target_accept_prob=sampler.target_accept,
-        )
-    else:
-        raise ValueError(f"run_mcmc needs method 'nuts' or 'hmc', got {sampler.method!r}")
+    kwargs = model_kwargs or {}
+    segment = sampler.checkpoint_every or sampler.samples
     mcmc = MCMC(
-        kernel,
+        _kernel(model, sampler),
         num_warmup=sampler.warmup,
-        num_samples=sampler.samples,
+        num_samples=min(segment, sampler.samples),
         num_chains=sampler.chains,
         chain_method=chain_method(sampler.chains),
         progress_bar=progress_enabled(progress),
     )
-    mcmc.run(key, extra_fields=("energy", "accept_prob", "diverging", "num_steps"), **(model_kwargs or {}))
-    return arviz_base.from_numpyro(mcmc, dims=dims or {}, pred_dims={})
+    ck = _ACTIVE.get() if sampler.checkpoint_every else None
+    samples: dict = {}
+    stats: dict = {}
+    done = 0
+    with _sigint_deferred(ck is not None) as stop:
+        saved = read_checkpoint(ck.path, ck.tag) if ck is not None and ck.resume else None
+        if ck is not None and ck.resume and saved is None:
+            raise SpecError(str(ck.path), "--resume", "no checkpoint to resume from; run without --resume")
+        if saved is not None:
+            state, samples, stats, done = _from_host(saved["state"]), saved["samples"], saved["stats"], saved["done"]
+        else:
+            mcmc.warmup(key, extra_fields=_EXTRA_FIELDS, **kwargs)
+            state = mcmc.post_warmup_state
+            if ck is not None:
+                _save(ck, state, samples, stats, done)
+        while done < sampler.samples:
+            if stop.is_set():
+                raise Interrupted(ck.path, done, sampler.samples)
+            mcmc.num_samples = min(segment, sampler.samples - done)
+            mcmc.post_warmup_state = state
+            mcmc.run(state.rng_key, extra_fields=_EXTRA_FIELDS, **kwargs)
+            state = mcmc.last_state
+            samples = _append(samples, mcmc.get_samples(group_by_chain=True))
+            stats = _append(stats, mcmc.get_extra_fields(group_by_chain=True))
+            done += mcmc.num_samples
+            if ck is not None:
+                _save(ck, state, samples, stats, done)
+    collected = _Collected(mcmc.sampler, sampler.chains, sampler.samples, samples, stats, kwargs)
+    return arviz_base.from_numpyro(MCMCAdapter(collected), dims=dims or {}, pred_dims={})
 
 
 def exact_draws(
