@@ -687,7 +687,13 @@ SAMPLER_METHODS = ("nuts", "hmc", "exact")
 
 @dataclass(frozen=True)
 class SamplerSpec:
-    """How draws are made: exact sampling or NumPyro NUTS/HMC."""
+    """How draws are made: exact sampling or NumPyro NUTS/HMC.
+
+    ``checkpoint_every`` (draws per chain, 0 = off) cuts MCMC sampling into segments of that many
+    draws; after each one the sampler state and the draws so far are saved, so ``--resume`` can
+    continue bit for bit. The draws depend on it (through the segment boundaries' compiled
+    programs), so it is part of the resolved spec a checkpoint must match.
+    """
 
     method: str = "nuts"
     chains: int = 4
@@ -698,6 +704,7 @@ class SamplerSpec:
     max_tree_depth: int = 10
     step_size: float = 0.1
     num_steps: int = 16
+    checkpoint_every: int = 500
 
 
 def _sampler(t: Table) -> SamplerSpec:
@@ -711,6 +718,7 @@ def _sampler(t: Table) -> SamplerSpec:
         max_tree_depth=t.int("max_tree_depth", 10, minimum=1),
         step_size=t.float("step_size", 0.1, positive=True),
         num_steps=t.int("num_steps", 16, minimum=1),
+        checkpoint_every=t.int("checkpoint_every", 500, minimum=0),
     )
     t.finish()
     return s
