@@ -40,6 +40,7 @@ __all__ = [
     "plateau_gap",
     "gevp",
     "effective_mass_curve",
+    "gevp_energy_function",
 ]
 
 MassKind = Literal["log", "cosh"]
@@ -363,8 +364,28 @@ def plateau_gap(
 
 
 @functools.lru_cache(maxsize=16)
-def _gevp_function(n_tau: int, k: int, t0: int, a: float) -> Callable[[jnp.ndarray], jnp.ndarray]:
-    """Jitted ``ȳ = (vec C̄(τ_n)_{ik}, ō_i) ↦ E_n(τ)``, ``τ = t0 … n_tau − 2``, shape (n_t, K)."""
+def gevp_energy_function(n_tau: int, k: int, t0: int, a: float) -> Callable[[jnp.ndarray], jnp.ndarray]:
+    """The GEVP energies as a jitted function of the vector of means (for the delta method).
+
+    ``ȳ = (vec C̄(τ_n)_{ik}, ō_i) ↦ E_n(τ) = ln(λ_n(τ)/λ_n(τ+a))/a`` for ``τ = t0 … n_tau − 2``,
+    with λ_n(τ) the generalised eigenvalues of ``C(τ) v = λ C(τ_0) v`` (connected matrices).
+
+    Parameters
+    ----------
+    n_tau : int
+        Number of correlator times in ``ȳ``.
+    k : int
+        Number of operators.
+    t0 : int
+        Index of the reference time τ_0.
+    a : float
+        Time spacing.
+
+    Returns
+    -------
+    callable
+        ``f(ȳ)`` of shape (n_t, K): column n − 1 is E_n − E_0 (connected correlators).
+    """
 
     def f(v: jnp.ndarray) -> jnp.ndarray:
         mean = v[n_tau * k * k :]
@@ -443,7 +464,7 @@ def gevp(
         raise ValueError(f"t0={t0} leaves no τ > τ0 among {n} separations")
     means = window(ops, boundary, skip).mean(axis=2)
     y = np.concatenate([c.reshape(*c.shape[:2], -1), means], axis=-1)
-    f = _gevp_function(n, k, t0, a)
+    f = gevp_energy_function(n, k, t0, a)
     tau = a * np.arange(t0, n - 1, dtype=np.float64)
     energies = derived_estimate(f, y)
     gaps = tuple(

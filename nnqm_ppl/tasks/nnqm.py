@@ -52,7 +52,7 @@ from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.observables import positivity as P
 from nnqm_ppl.observables import quantum
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
-from nnqm_ppl.observables.spectrum import _gevp_function, plateau_fit
+from nnqm_ppl.observables.spectrum import gevp_energy_function, plateau_fit
 from nnqm_ppl.sampling import exact_draws
 from nnqm_ppl.spec import DeepNNQMSpec, Job, KKLSpec, OUSpec
 from nnqm_ppl.tasks import TaskResult
@@ -332,7 +332,7 @@ def _gaps(x: np.ndarray, model: ProcessModel, job: Job) -> tuple[list[dict], dic
     k = len(powers)
     means = lat.window(ops, "open").mean(axis=2)
     y = np.concatenate([c.reshape(*c.shape[:2], -1), means], axis=-1)
-    f = _gevp_function(n_tau, k, task.t0, dt)
+    f = gevp_energy_function(n_tau, k, task.t0, dt)
     tau = dt * np.arange(task.t0, n_tau - 1, dtype=float)
     energies = derived_estimate(f, y)
     exact_curve = None
