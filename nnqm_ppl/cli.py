@@ -97,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     remove_stale(out)
     seed = job.sampler.seed
     how = f"resuming at draw {saved['done']}" if saved is not None else f"seed {seed}"
-    print(f"{job.title}  [task {job.task}, {how}] -> {out}", file=sys.stderr)
+    print(f"{job.title}  [task {job.task}, {how}] -> {out}", flush=True)  # stdout: stderr is for problems
     t0 = time.perf_counter()
     try:
         with sampling.checkpointing(ck):
@@ -157,7 +157,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             except (OSError, tomllib.TOMLDecodeError):
                 print(f"  {path.name:28s} (unreadable)")
                 continue
-            what = raw.get("title") or f"{raw.get('kind', '?')}: {raw.get('architecture') or raw.get('network', '')}"
+            detail = next((raw[k] for k in ("architecture", "network", "kernel", "activation") if k in raw), "")
+            what = raw.get("title") or f"{raw.get('kind', '?')}: {detail}"
             print(f"  {path.name:28s} {what}")
     return EXIT_OK
 

@@ -101,7 +101,9 @@ def job_tag(job: Job) -> dict:
 
 
 def check_out_dir(out: Path, job: Job) -> None:
-    """Refuse an output directory that holds a run of a different job."""
+    """Refuse an output path that is not a directory, or a directory holding a run of a different job."""
+    if Path(out).exists() and not Path(out).is_dir():
+        raise SpecError(f"--out {out}", "", "exists and is not a directory; choose another --out")
     old = read_summary(out)
     if old is None:
         return
@@ -160,9 +162,17 @@ def _fmt(x: Any) -> str:
 def format_table(observables: dict, max_rows_per_list: int = 9) -> str:
     """A plain-text table: observable, Monte Carlo ± MCSE, exact (lattice), continuum."""
     rows = [("observable", "Monte Carlo", "exact", "continuum")]
+    flat: list[tuple[str, Any]] = []
     for name, entry in observables.items():
+        if isinstance(entry, list):  # e.g. the levels of ``gaps``
+            flat += [(f"{name}[{i}]", e) for i, e in enumerate(entry)]
+        else:
+            flat.append((name, entry))
+    for name, entry in flat:
         if not isinstance(entry, dict) or "value" not in entry:
             continue
+        if "verdict" in entry:
+            name = f"{name} ({entry['verdict']})"
         value, mcse = np.asarray(entry["value"], dtype=float), entry.get("mcse")
         mcse = None if mcse is None else np.asarray(mcse, dtype=float)
         exact = entry.get("exact")

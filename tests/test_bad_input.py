@@ -143,3 +143,98 @@ def test_console_script_usage_error_is_one_line():
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _unreadable_model(tmp_path: Path) -> tuple[Path, Path]:
+    path = _write(tmp_path, PI_JOB, PI_MODEL)
+    (tmp_path / "model.toml").write_bytes(b"kind = \"path_integral\"\n\xff\xfe network\n")
+    return path, tmp_path / "out"
+
+
+def _job_is_directory(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "job.toml").mkdir()
+    return tmp_path / "job.toml", tmp_path / "out"
+
+
+def _job_missing(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path / "nope.toml", tmp_path / "out"
+
+
+def _out_is_a_file(tmp_path: Path) -> tuple[Path, Path]:
+    path = _write(tmp_path, PI_JOB, PI_MODEL)
+    (tmp_path / "out").write_text("my notes\n")
+    return path, tmp_path / "out"
+
+
+def _out_of_another_job(tmp_path: Path) -> tuple[Path, Path]:
+    path = _write(tmp_path, PI_JOB, PI_MODEL)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "summary.json").write_text(json.dumps({"spec": {"file": str(tmp_path / "other.toml")}}))
+    (tmp_path / "out" / "samples.nc").write_bytes(b"earlier draws")
+    return path, tmp_path / "out"
+
+
+def _corrupt_summary(tmp_path: Path) -> tuple[Path, Path]:
+    path = _write(tmp_path, PI_JOB, PI_MODEL)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "summary.json").write_text('{"spec": ')
+    return path, tmp_path / "out"
+
+
+def _corrupt_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
+    path = _write(tmp_path, PI_JOB, PI_MODEL)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "checkpoint.pkl").write_bytes(b"not a pickle")
+    return path, tmp_path / "out"
+
+
+def _no_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
+    path = _write(tmp_path, PI_JOB, PI_MODEL)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("keep me\n")
+    return path, tmp_path / "out"
+
+
+def _negative_seed(tmp_path: Path) -> tuple[Path, Path]:
+    return _write(tmp_path, PI_JOB, PI_MODEL), tmp_path / "out"
+
+
+def _exact_on_anharmonic(tmp_path: Path) -> tuple[Path, Path]:
+    return _write(tmp_path, PI_JOB + '[sampler]\nmethod = "exact"\n', PI_MODEL), tmp_path / "out"
+
+
+# (id, setup -> (job path, --out), extra arguments, text the one line must contain)
+RUN_CASES = [
+    ("unreadable model file", _unreadable_model, [], "model.toml"),
+    ("job file is a directory", _job_is_directory, [], "job.toml"),
+    ("job file missing", _job_missing, [], "nope.toml"),
+    ("--out is a file", _out_is_a_file, [], "--out"),
+    ("--out holds another job", _out_of_another_job, [], "different job"),
+    ("--out summary corrupt", _corrupt_summary, [], "summary.json"),
+    ("checkpoint corrupt", _corrupt_checkpoint, ["--resume"], "checkpoint.pkl"),
+    ("--resume without checkpoint", _no_checkpoint, ["--resume"], "--resume"),
+    ("negative --seed", _negative_seed, ["--seed", "-3"], "--seed"),
+    ("exact sampler on an anharmonic model", _exact_on_anharmonic, [], "sampler.method"),
+]
+
+
+def _snapshot(out: Path) -> dict[str, bytes] | None:
+    if not out.exists():
+        return None
+    if out.is_file():
+        return {"": out.read_bytes()}
+    return {f.name: f.read_bytes() for f in out.iterdir()}
+
+
+@pytest.mark.parametrize("setup,extra,text", [c[1:] for c in RUN_CASES], ids=[c[0] for c in RUN_CASES])
+def test_run_time_bad_input_exits_2_and_keeps_files(tmp_path, capsys, setup, extra, text):
+    job, out = setup(tmp_path)
+    before = _snapshot(out)
+    assert main(["run", str(job), "--out", str(out), "--no-progress", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and text in err[0] and "Traceback" not in err[0], err
+    assert _snapshot(out) == before  # nothing deleted, overwritten or added
+
+
+def test_at_least_30_distinct_bad_inputs():
+    assert len({c[0] for c in CASES} | {c[0] for c in RUN_CASES}) >= 30
