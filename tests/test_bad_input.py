@@ -238,3 +238,25 @@ def test_run_time_bad_input_exits_2_and_keeps_files(tmp_path, capsys, setup, ext
 
 def test_at_least_30_distinct_bad_inputs():
     assert len({c[0] for c in CASES} | {c[0] for c in RUN_CASES}) >= 30
+
+
+def test_non_finite_draws_fail_the_gates_with_exit_3_and_keep_the_draws(tmp_path, capsys, monkeypatch):
+    import arviz_base
+    import numpy as np
+
+    from nnqm_ppl.tasks import path_integral
+
+    x = np.zeros((2, 5, 17))
+    x[1, 3, 4] = np.nan  # what an overflowing action leaves in the paths
+
+    def nan_paths(theory, job, key, progress):
+        return arviz_base.from_dict({"posterior": {"x": x}, "sample_stats": {"diverging": np.ones((2, 5), bool)}})
+
+    monkeypatch.setattr(path_integral, "draw_paths", nan_paths)
+    path = _write(tmp_path, PI_JOB, PI_MODEL)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 3
+    assert "non-finite paths in 1 of 10 draws" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["diagnostics"]["passed"] is False and summary["diagnostics"]["divergences"] == 10
+    assert (out / "samples.nc").is_file()

@@ -9,7 +9,7 @@ import arviz_base
 import jax
 import numpy as np
 
-from nnqm_ppl.diagnostics import check_gates
+from nnqm_ppl.diagnostics import Diagnostics, check_gates
 from nnqm_ppl.exact import path_integral_exact
 from nnqm_ppl.exact.diagonalize import diagonalize
 from nnqm_ppl.exact.transfer import transfer_matrix
@@ -221,8 +221,18 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     theory = theory_from_spec(job.model)
     tree = draw_paths(theory, job, key, progress)
     x = np.asarray(tree["posterior"]["x"].values)
-    observables, series, plots = measure(x, theory, job)
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
+    bad = int(np.sum(~np.isfinite(x).all(axis=-1)))
+    if bad:  # NaN/inf in the action or its gradient: nothing can be measured; keep the draws
+        reason = (f"non-finite paths in {bad} of {x.shape[0] * x.shape[1]} draws (NaN or overflow in the "
+                  "action e^{-S}: check the potential's size and the lattice)")
+        divergences = int(stats["diverging"].sum()) if stats is not None else 0
+        diagnostics = Diagnostics(passed=False, rhat_max=float("nan"), ess_bulk_min=0.0, ess_tail_min=0.0,
+                                  divergences=divergences, tree_depth_fraction=float("nan"), bfmi_min=None,
+                                  failures=[reason], advice=["smaller potential coefficients or slices"])
+        return TaskResult(observables={}, diagnostics=diagnostics, datatree=tree,
+                          extra={"lattice_spacing": theory.lattice.a})
+    observables, series, plots = measure(x, theory, job)
     diagnostics = check_gates(series, job.gates, stats, markov=job.sampler.method != "exact")
     obs_tree = arviz_base.from_dict({"posterior": series})
     figures = {
