@@ -3,12 +3,16 @@
 R-hat (rank-normalised, split), bulk and tail ESS and E-BFMI come from ArviZ; divergences and
 tree-depth saturation are read from the sampler's ``sample_stats``. The gates are applied to the
 physics observables' per-draw series (⟨x²⟩ per path, C(β/4), …), which is what the reported
-numbers depend on.
+numbers depend on. Beside ArviZ's ESS, :func:`gamma_method` gives the integrated autocorrelation
+time τ_int of the same series by Wolff's Γ-method with automatic windowing (what lattice
+practitioners report; ESS = N / (2 τ_int)).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -16,25 +20,104 @@ from arviz_stats.base import array_stats
 
 from nnqm_ppl.spec import GatesSpec
 
-__all__ = ["Diagnostics", "check_gates"]
+__all__ = ["Diagnostics", "AutocorrelationTime", "check_gates", "gamma_method", "diagnostic_figures"]
 
 #: quantiles whose ESS is the tail ESS (ArviZ's convention; arviz-stats 1.3 needs it passed explicitly)
 TAIL_PROB = (0.05, 0.95)
 
 ADVICE = {
     "rhat": "R-hat high: chains disagree — run longer, or check for several minima (more chains, "
-    "a different network such as 'fourier').",
+    "a different network such as 'fourier'; for a fit, a multimodal posterior or too-wide priors).",
     "ess": "ESS low: draws are strongly autocorrelated — run more samples, or use the 'fourier' "
     "network (Fourier acceleration) for long paths.",
     "ess_exact": "ESS low: the draws are independent, so simply ask for more of them "
     "(networks, or sampler.samples).",
-    "divergences": "divergences: raise sampler.target_accept (e.g. 0.95) or use the 'fourier' network.",
+    "divergences": "divergences: raise sampler.target_accept (e.g. 0.95) or use the 'fourier' network; "
+    "for a fit, tighten priors that let the model reach regions it cannot describe.",
     "tree_depth": "tree depth saturated: raise sampler.max_tree_depth or use the 'fourier' network, "
-    "which whitens the stiff kinetic term.",
+    "which whitens the stiff kinetic term (for a fit: parameters on very different scales — rescale them).",
     "bfmi": "E-BFMI low: the momentum resampling explores energy poorly — reparametrise "
     "(the 'fourier' network) or run longer warmup.",
 }
 
+#: Wolff's S: the window W is the first where exp(−W/τ_W) < τ_W / sqrt(W N), τ_W = S / ln((2τ+1)/(2τ−1)).
+WOLFF_S = 1.5
+
+
+@dataclass(frozen=True)
+class AutocorrelationTime:
+    """Integrated autocorrelation time of one series by Wolff's Γ-method.
+
+    Attributes
+    ----------
+    tau_int : float
+        τ_int = 1/2 + Σ_{t=1}^{W} ρ(t) (so τ_int = 1/2 for independent draws).
+    tau_int_err : float
+        Its statistical error, sqrt(4 (W + 1/2 − τ_int) / N) τ_int (Madras–Sokal, Wolff eq. 42).
+    window : int
+        The automatically chosen summation window W.
+    ess : float
+        N / (2 τ_int), N the total number of draws over all chains.
+    """
+
+    tau_int: float
+    tau_int_err: float
+    window: int
+    ess: float
+
+    def to_dict(self) -> dict:
+        """Plain dict for ``summary.json``."""
+        return asdict(self)
+
+
+def gamma_method(series: np.ndarray, s: float = WOLFF_S) -> AutocorrelationTime:
+    """Wolff's Γ-method: τ_int of a scalar series with automatic windowing.
+
+    With replica (chains) r of length N_r and the global mean ā,
+    Γ(t) = Σ_r Σ_i (a_i^r − ā)(a_{i+t}^r − ā) / Σ_r (N_r − t), ρ(t) = Γ(t)/Γ(0), and
+    τ_int(W) = 1/2 + Σ_{t=1}^W ρ(t). The window is the first W with
+    g(W) = exp(−W/τ_W) − τ_W / sqrt(W N) < 0, τ_W = S / ln((2τ_int(W) + 1)/(2τ_int(W) − 1))
+    (τ_W = 1e-6 when τ_int(W) ≤ 1/2); C_F = Γ(0) + 2 Σ_{t≤W} Γ(t) is bias-corrected by the factor
+    1 + (2W + 1)/N and Γ(0) by + C_F/N
+    (U. Wolff, Comput. Phys. Commun. 156 (2004) 143, eqs. 31-35, 49-52).
+
+    Parameters
+    ----------
+    series : ndarray, shape (chain, draw) or (draw,)
+        One scalar observable per draw.
+    s : float
+        Wolff's S (1.5 by default; 1–2 is the recommended range).
+
+    Returns
+    -------
+    AutocorrelationTime
+        τ_int, its error, the window and ESS = N / (2 τ_int). A constant series gets
+        τ_int = 1/2 (nothing to correlate).
+    """
+    a = np.asarray(series, dtype=float)
+    a = a.reshape(1, -1) if a.ndim == 1 else a.reshape(a.shape[0], a.shape[1])
+    n_chain, n_draw = a.shape
+    n = n_chain * n_draw
+    dev = a - a.mean()
+    nfft = 1 << int(np.ceil(np.log2(2 * n_draw)))
+    f = np.fft.rfft(dev, nfft, axis=1)
+    gamma = np.fft.irfft(f * np.conj(f), nfft, axis=1)[:, :n_draw].sum(axis=0)
+    gamma /= n_chain * (n_draw - np.arange(n_draw))
+    if not gamma[0] > 0:
+        return AutocorrelationTime(0.5, 0.0, 0, n / 1.0)
+    w_max = n_draw // 2
+    rho = gamma[: w_max + 1] / gamma[0]
+    tau_w = 0.5 + np.cumsum(rho[1:])  # τ_int(W) for W = 1..w_max
+    windows = np.arange(1, w_max + 1)
+    safe = np.where(tau_w > 0.5, tau_w, np.nan)
+    t_exp = np.where(tau_w > 0.5, s / np.log((2 * safe + 1) / (2 * safe - 1)), 1e-6)
+    g = np.exp(-windows / t_exp) - t_exp / np.sqrt(windows * n)
+    below = np.flatnonzero(g < 0)
+    w = int(windows[below[0]]) if below.size else w_max
+    c_f = (gamma[0] + 2 * gamma[1 : w + 1].sum()) * (1 + (2 * w + 1) / n)
+    tau = max(float(c_f / (2 * (gamma[0] + c_f / n))), 0.5)  # Γ(t) += C_F/N as in Wolff's UWerr
+    err = tau * float(np.sqrt(max(4.0 * (w + 0.5 - tau), 0.0) / n))
+    return AutocorrelationTime(tau, err, w, n / (2 * tau))
 
 @dataclass
 class Diagnostics:
@@ -49,6 +132,8 @@ class Diagnostics:
     bfmi_min: float | None
     failures: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
+    acceptance_rate: float | None = None
+    tau_int: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain dict for ``summary.json``."""
@@ -83,9 +168,13 @@ def check_gates(
     Returns
     -------
     Diagnostics
+        Also ``tau_int``: for each series, Wolff's τ_int (:func:`gamma_method`) of its slowest
+        component (largest τ_int), with ESS = N / (2 τ_int) in draws (times ``ess_scale``), and
+        the mean acceptance rate when the sampler reports one.
     """
     rhats, bulks, tails = [], [], []
-    for v in series.values():
+    tau_int: dict[str, dict] = {}
+    for name, v in series.items():
         a = np.asarray(v, dtype=float)
         a = a.reshape(a.shape[0], a.shape[1], -1)
         # constant components (e.g. a fixed end of the path) carry no information
@@ -96,14 +185,18 @@ def check_gates(
         if a.shape[0] == 1:  # one chain: split R-hat over its two halves
             half = a.shape[1] // 2
             a = np.stack([a[0, :half], a[0, half : 2 * half]])
+        slowest = max((gamma_method(a[..., j]) for j in range(a.shape[-1])), key=lambda r: r.tau_int)
+        tau_int[name] = slowest.to_dict() | {"ess": slowest.ess * ess_scale}
         rhats.append(np.max(array_stats.rhat(a, chain_axis=0, draw_axis=1)))
         bulks.append(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="bulk")) * ess_scale)
         tails.append(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="tail", prob=TAIL_PROB)) * ess_scale)
     rhat_max = float(np.max(rhats)) if rhats else 1.0
     ess_bulk = float(np.min(bulks)) if bulks else 0.0
     ess_tail = float(np.min(tails)) if tails else 0.0
-    divergences, depth_frac, bfmi_min = 0, 0.0, None
+    divergences, depth_frac, bfmi_min, accept = 0, 0.0, None, None
     if sample_stats is not None:
+        if "acceptance_rate" in sample_stats:
+            accept = float(sample_stats["acceptance_rate"].mean())
         if "diverging" in sample_stats:
             divergences = int(sample_stats["diverging"].sum())
         if "reached_max_tree_depth" in sample_stats:
@@ -137,4 +230,42 @@ def check_gates(
         bfmi_min=bfmi_min,
         failures=failures,
         advice=advice,
+        acceptance_rate=accept,
+        tau_int=tau_int,
     )
+
+
+#: ArviZ plots of a run: file stem -> arviz_plots function (trace, rank, autocorrelation, ESS evolution).
+PLOTS = {
+    "trace": "plot_trace_dist",
+    "rank": "plot_rank",
+    "autocorr": "plot_autocorr",
+    "ess_evolution": "plot_ess_evolution",
+}
+
+
+def diagnostic_figures(tree: Any, var_names: list[str] | None = None) -> dict[str, Callable[[], Any]]:
+    """Figure makers for the ArviZ diagnostic plots of a DataTree's ``posterior``.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        With a ``posterior`` group (and ``sample_stats`` with ``energy`` for the energy plot).
+    var_names : list of str, optional
+        Variables to plot (default: all).
+
+    Returns
+    -------
+    dict
+        File stem -> function returning an arviz-plots ``PlotCollection`` (``trace``, ``rank``,
+        ``autocorr``, ``ess_evolution`` and, for HMC/NUTS runs, ``energy``).
+    """
+    import arviz_plots
+
+    def make(name: str) -> Callable[[], Any]:
+        return lambda: getattr(arviz_plots, name)(tree, var_names=var_names, backend="matplotlib")
+
+    figs = {stem: make(name) for stem, name in PLOTS.items()}
+    if "sample_stats" in tree.children and "energy" in tree["sample_stats"]:
+        figs["energy"] = lambda: arviz_plots.plot_energy(tree, backend="matplotlib")
+    return figs

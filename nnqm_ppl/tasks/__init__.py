@@ -49,6 +49,7 @@ class TaskResult:
 #: task name -> module implementing ``run``.
 TASKS: dict[str, str] = {
     "correlators": "nnqm_ppl.tasks.correlators",
+    "fit": "nnqm_ppl.tasks.fit",
     "nnqm": "nnqm_ppl.tasks.nnqm",
     "sample": "nnqm_ppl.tasks.path_integral",
 }

@@ -1,0 +1,166 @@
+"""Task ``fit``: posteriors of spectral, coupling or network parameters from an observed correlator.
+
+The data (:func:`nnqm_ppl.fitting.load_data`) are cut to the fit range; each candidate model is
+sampled with NUTS through :func:`nnqm_ppl.sampling.run_mcmc`; for a spectral fit with several
+candidate K the PSIS-LOO expected log predictive density (ArviZ) picks the smallest K whose
+elpd is within one standard error of the best (the one-standard-error rule). The chosen fit's
+parameters are gated like any MCMC run.
+"""
+
+from __future__ import annotations
+
+import arviz_stats
+import jax
+import numpy as np
+import xarray as xr
+from numpyro.infer import log_likelihood
+
+from nnqm_ppl import fitting
+from nnqm_ppl.diagnostics import check_gates, diagnostic_figures
+from nnqm_ppl.sampling import run_mcmc
+from nnqm_ppl.spec import Job, PathIntegralSpec, SpecError
+from nnqm_ppl.tasks import TaskResult
+
+__all__ = ["run", "choose_states"]
+
+#: Posterior draws used for the predicted band (thinned evenly).
+_BAND_DRAWS = 400
+
+
+def _draws(tree: xr.DataTree, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Posterior sites flattened over (chain, draw)."""
+    post = tree["posterior"]
+    return {n: np.asarray(post[n].values).reshape(-1, *post[n].shape[2:]) for n in names}
+
+
+def _with_log_likelihood(tree: xr.DataTree, problem: fitting.FitProblem) -> xr.DataTree:
+    """Add the pointwise log-likelihood of the whitened data (for PSIS-LOO)."""
+    chains, draws = tree["posterior"].sizes["chain"], tree["posterior"].sizes["draw"]
+    ll = log_likelihood(problem.model, _draws(tree, problem.names), y_w=problem.y_w)["y"]
+    tree["log_likelihood"] = xr.Dataset(
+        {"y": (("chain", "draw", "y_dim_0"), np.asarray(ll).reshape(chains, draws, -1))}
+    )
+    return tree
+
+
+def choose_states(trees: dict[int, xr.DataTree]) -> tuple[int, dict]:
+    """The number of states K by PSIS-LOO with the one-standard-error rule.
+
+    Parameters
+    ----------
+    trees : dict
+        K -> DataTree with a ``log_likelihood`` group.
+
+    Returns
+    -------
+    (K, table) : (int, dict)
+        The chosen K and, per K, ``elpd_loo``, ``se``, ``p_loo``, ``elpd_diff`` (to the best),
+        ``dse`` (its standard error) and ``pareto_k_max``.
+    """
+    loos = {k: arviz_stats.loo(t) for k, t in trees.items()}
+    table = {k: {"elpd_loo": float(v.elpd), "se": float(v.se), "p_loo": float(v.p),
+                 "pareto_k_max": float(np.max(v.pareto_k))} for k, v in loos.items()}
+    if len(trees) == 1:
+        k = next(iter(trees))
+        table[k] |= {"elpd_diff": 0.0, "dse": 0.0}
+        return k, table
+    comp = arviz_stats.compare({str(k): v for k, v in loos.items()})
+    for k in trees:
+        table[k] |= {"elpd_diff": float(comp.loc[str(k), "elpd_diff"]), "dse": float(comp.loc[str(k), "dse"])}
+    ok = [k for k in trees if abs(table[k]["elpd_diff"]) <= table[k]["dse"]]
+    return min(ok), table
+
+
+def _fit_figure(problem: fitting.FitProblem, band: np.ndarray, kind: str):
+    import matplotlib.pyplot as plt
+
+    d = problem.data
+    err = np.sqrt(np.diag(d.cov))
+    lo, med, hi = np.quantile(band, [0.05, 0.5, 0.95], axis=0)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax1.errorbar(d.tau, d.mean, err, fmt="o", ms=3, label="data ± 1σ")
+    ax1.fill_between(d.tau, lo, hi, color="C1", alpha=0.35, label="posterior 90% band")
+    ax1.plot(d.tau, med, "-", color="C1", lw=1, label="posterior median")
+    if np.all(d.mean > 0) and np.all(lo > 0):
+        ax1.set_yscale("log")
+    ax1.set(xlabel="τ" if kind != "network" else "separation", ylabel="G", title=f"{kind} fit")
+    ax1.legend(fontsize=8)
+    ax2.axhline(0, color="0.6", lw=0.8)
+    ax2.plot(d.tau, (d.mean - med) / err, "o", ms=3)
+    ax2.set(xlabel="τ", ylabel="(data − median) / σ", title="residuals")
+    fig.tight_layout()
+    return fig
+
+
+def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
+    """Fit the job's correlator data with NUTS.
+
+    Parameters
+    ----------
+    job : Job
+        A ``fit`` job (:class:`nnqm_ppl.spec.FitTask`).
+    key : jax.Array
+        PRNG key.
+    progress : bool
+        Show NumPyro's progress bar on a terminal.
+
+    Returns
+    -------
+    TaskResult
+        ``observables``: every scalar parameter (``value`` = posterior mean, ``mcse``, ``sd``,
+        ``eti_5``, ``eti_95``) and ``prediction``; ``extra``: ``posterior`` (name -> ``mean``,
+        ``sd``, ``eti_5``, ``eti_95``, ``mcse``, ``ess_bulk``), ``fit`` (kind, K, criterion table,
+        χ² of the posterior median), ``data``.
+    """
+    task = job.task_spec
+    beta = job.model.beta if isinstance(job.model, PathIntegralSpec) else None
+    data = fitting.load_data(task.data, beta=beta).select(task.tau_min, task.tau_max)
+    candidates = task.states if task.kind == "spectral" else (0,)
+    problems = {k: fitting.fit_problem(task, job.model, data, k) for k in candidates}
+    biggest = max(problems.values(), key=lambda p: p.n_params)
+    if data.tau.size < biggest.n_params:
+        raise SpecError(data.source, "tau", f"{data.tau.size} data points in the fit range, but the fit has "
+                        f"{biggest.n_params} parameters")
+    trees = {}
+    for k, problem in problems.items():
+        key, sub = jax.random.split(key)
+        tree = run_mcmc(problem.model, job.sampler, sub, model_kwargs={"y_w": problem.y_w}, progress=progress)
+        trees[k] = _with_log_likelihood(tree, problem)
+    chosen, criterion = choose_states(trees) if task.kind == "spectral" else (0, {})
+    problem, tree = problems[chosen], trees[chosen]
+    summary = fitting.posterior_summary(tree["posterior"], problem.names)
+    if task.kind == "spectral":
+        summary |= fitting.posterior_summary(tree["posterior"], ("E",))
+    draws = _draws(tree, problem.names)
+    n = next(iter(draws.values())).shape[0]
+    pick = np.linspace(0, n - 1, min(n, _BAND_DRAWS)).astype(int)
+    band = np.asarray(jax.vmap(problem.predict)({k: v[pick] for k, v in draws.items()}))
+    resid = data.mean - np.median(band, axis=0)
+    chi2 = float(resid @ np.linalg.solve(data.cov, resid))
+    series = fitting.flat_parameters(tree["posterior"], problem.names)
+    stats = tree["sample_stats"].to_dataset()
+    diagnostics = check_gates(series, job.gates, stats)
+    observables = {}
+    if "posterior" in job.observables:
+        observables = {name: {"value": s["mean"], "mcse": s["mcse"], "sd": s["sd"], "eti_5": s["eti_5"],
+                              "eti_95": s["eti_95"]} for name, s in summary.items()}
+    if "prediction" in job.observables:
+        observables["prediction"] = {"tau": data.tau.tolist(), "median": np.median(band, 0).tolist(),
+                                     "eti_5": np.quantile(band, 0.05, 0).tolist(),
+                                     "eti_95": np.quantile(band, 0.95, 0).tolist()}
+    figures = {"fit": lambda: _fit_figure(problem, band, task.kind)}
+    figures["posterior"] = lambda: _arviz("plot_dist", tree, list(problem.names))
+    figures |= diagnostic_figures(tree, list(problem.names))
+    extra = {
+        "posterior": summary,
+        "fit": {"kind": task.kind, "states": chosen or None, "criterion": {str(k): v for k, v in criterion.items()},
+                "chi2": chi2, "points": int(data.tau.size), "parameters": problem.n_params},
+        "data": data.to_dict(),
+    }
+    return TaskResult(observables=observables, diagnostics=diagnostics, datatree=tree, figures=figures, extra=extra)
+
+
+def _arviz(name: str, tree: xr.DataTree, var_names: list[str]):
+    import arviz_plots
+
+    return getattr(arviz_plots, name)(tree, var_names=var_names, backend="matplotlib")
