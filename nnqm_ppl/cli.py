@@ -137,13 +137,17 @@ def cmd_exact(args: argparse.Namespace) -> int:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
+    from nnqm_ppl.diagnostics import diagnose_run
     from nnqm_ppl.report import read_summary
 
     summary = read_summary(args.dir)
     if summary is None:
         raise SpecError(str(args.dir), "", "no summary.json here: not a finished run directory")
-    diag = summary.get("diagnostics", {})
+    recomputed = diagnose_run(args.dir, summary)
+    diag = recomputed.to_dict() if recomputed is not None else summary.get("diagnostics", {})
     print(json.dumps(diag, indent=2))
+    for msg, line in zip(diag.get("failures", []), diag.get("advice", []), strict=False):
+        print(f"FAILED: {msg}\n  advice: {line}", file=sys.stderr)
     return EXIT_OK if diag.get("passed", False) else EXIT_GATES
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from arviz_stats.base import array_stats
 
 from nnqm_ppl.spec import GatesSpec
 
-__all__ = ["Diagnostics", "AutocorrelationTime", "check_gates", "gamma_method", "diagnostic_figures"]
+__all__ = ["Diagnostics", "AutocorrelationTime", "check_gates", "gamma_method", "diagnostic_figures", "diagnose_run"]
 
 #: quantiles whose ESS is the tail ESS (ArviZ's convention; arviz-stats 1.3 needs it passed explicitly)
 TAIL_PROB = (0.05, 0.95)
@@ -269,3 +270,44 @@ def diagnostic_figures(tree: Any, var_names: list[str] | None = None) -> dict[st
     if "sample_stats" in tree.children and "energy" in tree["sample_stats"]:
         figs["energy"] = lambda: arviz_plots.plot_energy(tree, backend="matplotlib")
     return figs
+
+
+def diagnose_run(directory: Path, summary: dict) -> Diagnostics | None:
+    """Recompute the diagnostics of a finished run from its ``samples.nc``.
+
+    The series judged are those the run's task gated: the ``observables`` group where the run
+    saved one (path integrals), else every ``posterior`` variable (fits, correlators). Gates are
+    the run's own (``summary["spec"]["gates"]``). Failures the stored summary records that the
+    draws alone cannot reproduce (e.g. non-finite paths) are kept.
+
+    Parameters
+    ----------
+    directory : Path
+        A run directory.
+    summary : dict
+        Its ``summary.json``.
+
+    Returns
+    -------
+    Diagnostics or None
+        None when the run saved no draws.
+    """
+    path = Path(directory) / "samples.nc"
+    if not path.is_file():
+        return None
+    tree = xr.open_datatree(path, engine="h5netcdf")
+    gates = GatesSpec(**summary.get("spec", {}).get("gates", {}))
+    group = "observables" if "observables" in tree.children else "posterior"
+    series = {k: np.asarray(v.values) for k, v in tree[group].data_vars.items()}
+    stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
+    markov = stats is not None
+    diag = check_gates(series, gates, stats, ess_scale=1.0 if markov else float(summary.get("chunk", 1.0)),
+                       markov=markov)
+    stored = summary.get("diagnostics", {})
+    for msg, adv in zip(stored.get("failures", []), stored.get("advice", []), strict=False):
+        reproducible = ("R-hat", "ESS", "divergent", "tree depth", "E-BFMI")
+        if msg not in diag.failures and not any(k in msg for k in reproducible):
+            diag.failures.append(msg)
+            diag.advice.append(adv)
+    diag.passed = not diag.failures
+    return diag
