@@ -393,11 +393,20 @@ class PathIntegralSpec:
         return self.beta / self.slices
 
 
+#: largest potential coefficient the exact solvers resolve (in units with m = hbar = 1).
+MAX_COEFFICIENT = 1e6
+
+
 def check_potential(coeffs: Sequence[float], err: Callable[[str], SpecError]) -> tuple[float, ...]:
     """Refuse potentials that are not bounded below.
 
-    The highest non-zero coefficient must have an even power (>= 2) and be positive.
+    The highest non-zero coefficient must have an even power (>= 2) and be positive, and every
+    coefficient at most :data:`MAX_COEFFICIENT` in size (beyond that the exact solvers' grids,
+    whose spacing follows the potential's scales, cannot resolve the theory).
     """
+    for k, v in enumerate(coeffs):
+        if abs(v) > MAX_COEFFICIENT:
+            raise err(f"|c_{k}| = {abs(v):g} exceeds {MAX_COEFFICIENT:g}: rescale x (or hbar) instead")
     c = list(coeffs)
     while c and c[-1] == 0.0:
         c.pop()

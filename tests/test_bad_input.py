@@ -74,6 +74,7 @@ CASES = [
     ("set malformed", NF_JOB, NF_MODEL, ["model.width"], "model.width"),
     ("unbounded potential", PI_JOB, _sub(PI_MODEL, "1.0]", "-1.0]"), [], "model.potential"),
     ("odd potential", PI_JOB, _sub(PI_MODEL, "1.0]", "1.0, 0.2]"), [], "model.potential"),
+    ("huge coefficient", PI_JOB, _sub(PI_MODEL, "1.0]", "1e300]"), [], "model.potential"),
     ("beta<=0", PI_JOB, _sub(PI_MODEL, "beta = 4.0", "beta = 0.0"), [], "model.beta"),
     ("slices<4", PI_JOB, _sub(PI_MODEL, "slices = 16", "slices = 3"), [], "model.slices"),
     ("m<=0", PI_JOB, PI_MODEL + "mass = 0.0\n", [], "model.mass"),
