@@ -635,7 +635,7 @@ def flat_parameters(posterior: xr.Dataset | xr.DataTree, names: tuple[str, ...])
     """Scalar (chain, draw) series per parameter; vector sites become NAME1, NAME2, …"""
     out = {}
     for name in names:
-        v = np.asarray(posterior[name].values)
+        v = np.asarray(getattr(posterior[name], "values", posterior[name]))
         if v.ndim == 2:
             out[name] = v
         else:
