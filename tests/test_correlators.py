@@ -2,11 +2,14 @@
 
 Every comparison with an exact value is |MC − exact| < 4 MCSE; comparisons of two Monte Carlo
 values use the combined MCSE sqrt(s1² + s2²) (independent keys). NNQM_FULL=1 runs 10× more
-networks.
+networks. Both estimators are checked: ``plain`` (monomials of φ) and ``conditional`` (their
+exact expectations given the neuron parameters; the default where a is Gaussian).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import os
 
@@ -23,6 +26,7 @@ from nnqm_ppl.spec import NeuralFieldSpec
 
 SCALE = 10 if os.environ.get("NNQM_FULL") == "1" else 1
 K = 4.0
+ROUND = 1e-12  # relative float64 rounding of a mean of ~10^6 sums of N terms
 
 # four nearby points in d = 2 (large G4c relative to its noise)
 PTS4 = np.array([[0.0, 0.0], [0.3, 0.1], [0.1, -0.25], [-0.2, 0.2]])
@@ -32,24 +36,113 @@ def _comb(e1, e2) -> float:
     return math.hypot(float(e1.mcse), float(e2.mcse))
 
 
-def _run(spec, pts, m, seed, orders=(2, 4)):
-    return corr.correlators(nn.network_from_spec(spec), jax.random.key(seed), pts, m, orders=orders)
+def _agree(e1, e2) -> bool:
+    """Two Monte Carlo estimates agree within K combined MCSE (+ rounding, for entries that the
+    conditional estimator gets exactly, such as Cos-net's G2(x, x) = σ_a²/2)."""
+    tol = K * np.hypot(e1.mcse, e2.mcse) + ROUND * (np.abs(e1.value) + np.abs(e2.value))
+    return bool(np.all(np.abs(e1.value - e2.value) <= tol))
+
+
+def _run(spec, pts, m, seed, orders=(2, 4), estimator="auto"):
+    return corr.correlators(nn.network_from_spec(spec), jax.random.key(seed), pts, m,
+                            orders=orders, estimator=estimator)
 
 
 @pytest.mark.parametrize("arch", ["cosnet", "gaussnet"])
-def test_g4c_matches_closed_form_and_scales_as_one_over_n(arch):
+@pytest.mark.parametrize("estimator", ["plain", "conditional"])
+def test_g4c_matches_closed_form_and_scales_as_one_over_n(arch, estimator):
     results = {}
     for n in (2, 5, 20):
         spec = NeuralFieldSpec(arch, n, dim=2, sigma_a=1.0, sigma_b=1.0, sigma_c=0.2)
-        r = _run(spec, PTS4, 200_000 * SCALE, seed=n)
+        r = _run(spec, PTS4, 200_000 * SCALE, seed=n, estimator=estimator)
+        assert r.estimator == estimator
         exact = analytic.g4c(spec, *PTS4)
         assert abs(r.G4c.value - exact) < K * r.G4c.mcse, (n, r.G4c, exact)
+        g2 = analytic.g2(spec, PTS4[:, None], PTS4[None, :])
+        # + rounding: the conditional Cos-net G2(x, x) = σ_a²/2 exactly, with MCSE ~ 1e-17
+        assert np.all(np.abs(r.G2.value - g2) < K * r.G2.mcse + ROUND * np.abs(g2))
         results[n] = r.G4c
     # N G4c is N-independent; the decrease from N = 2 to N = 20 is resolved
     for n in (5, 20):
         diff = 2 * results[2].value - n * results[n].value
         assert abs(diff) < K * math.hypot(2 * results[2].mcse, n * results[n].mcse)
     assert results[2].value - results[20].value > 5 * _comb(results[2], results[20])
+
+
+@pytest.mark.parametrize("arch", ["cosnet", "gaussnet"])
+def test_conditional_agrees_with_plain_and_has_smaller_errors(arch):
+    """Same M: both unbiased (agree within combined errors), the conditional MCSE is smaller."""
+    pts = np.vstack([PTS4, [[0.4, -0.1], [-0.1, 0.35]]])
+    spec = NeuralFieldSpec(arch, 5, dim=2, sigma_b=1.0, sigma_c=0.2)
+    rp = _run(spec, pts, 50_000 * SCALE, 30, orders=(2, 4, 6), estimator="plain")
+    rc = _run(spec, pts, 50_000 * SCALE, 40, orders=(2, 4, 6))
+    assert rc.estimator == "conditional"
+    assert rc.integrated == (("a", "c") if arch == "cosnet" else ("a",))
+    assert rp.networks == rc.networks
+    for name in ("G2", "G4c", "G6c"):
+        ep, ec = getattr(rp, name), getattr(rc, name)
+        assert _agree(ep, ec), name
+        assert np.all(ec.mcse < ep.mcse), (name, ec.mcse, ep.mcse)
+    g6c = analytic.g6c(spec, *pts)
+    if g6c is not None:
+        assert abs(rc.G6c.value - g6c) < K * rc.G6c.mcse
+    np.testing.assert_array_equal(rc.G1.value, 0.0)
+
+
+def _brute_force_conditional(net, params, pts):
+    """E[monomials | θ_h] of one network by exact quadrature: 6-node Gauss–Hermite per a_i
+    (exact for the degree-≤6 polynomials in a) and, for cosine neurons, an 8-point uniform grid
+    per phase c_i (exact for trigonometric polynomials of degree ≤ 6 in c_i)."""
+    x_gh, w_gh = np.polynomial.hermite_e.hermegauss(6)
+    w_gh = w_gh / w_gh.sum()
+    n = net.width
+    a_nodes = np.array(list(itertools.product(x_gh, repeat=n))) * net.readout_scale
+    a_w = np.prod(np.array(list(itertools.product(w_gh, repeat=n))), axis=1)
+    if net.phases is None:
+        h = np.asarray(net.neurons(params, pts))[None]  # (1, N, P)
+        c_w = np.ones(1)
+    else:
+        grid = -np.pi + 2 * np.pi * (np.arange(8) + 0.3) / 8
+        cs = np.array(list(itertools.product(grid, repeat=n)))
+        batch = {k: jnp.broadcast_to(v, (len(cs), *v.shape)) for k, v in params.items()}
+        h = np.asarray(net.neurons(batch | {"c": jnp.asarray(cs)}, pts))
+        c_w = np.full(len(cs), 1.0 / len(cs))
+    phi = np.einsum("an,cnp->cap", a_nodes, h)  # (grid c, nodes a, P)
+    w = c_w[:, None] * a_w[None, :]
+
+    def e(idx):
+        return np.sum(w * np.prod(phi[..., list(idx)], axis=-1))
+
+    quads = list(itertools.combinations(range(6), 4))
+    return {"phi2": np.einsum("ca,cap,caq->pq", w, phi, phi), "phi4": e(range(4)),
+            "phi4_sub": np.array([e(q) for q in quads]), "phi6": e(range(6))}
+
+
+@pytest.mark.parametrize("net", [nn.cosnet(2, 2, sigma_b=1.3), nn.gaussnet(2, 2, sigma_c=0.3),
+                                 nn.free_scalar(2, 2, cutoff=3.0), nn.ib_cosnet(2, 2)],
+                         ids=lambda net: net.name)
+def test_conditional_expectations_are_exact_per_network(net):
+    """The per-network conditional monomials equal exact quadrature over a (and c)."""
+    pts = jnp.vstack([PTS4, jnp.array([[0.5, 0.5], [-0.3, -0.1]])])
+    params = nn.sample_params(net, jax.random.key(3), 1)
+    got = corr._conditional_stat(net, pts, 6)(params)
+    want = _brute_force_conditional(net, {k: v[0] for k, v in params.items()}, pts)
+    for k, v in want.items():
+        np.testing.assert_allclose(got[k], v, rtol=1e-12, atol=1e-14, err_msg=k)
+
+
+def test_estimator_choice():
+    r = corr.correlators(nn.cos_theta(3), jax.random.key(0), [0.0, 1.0], 200, orders=(2,))
+    assert r.estimator == "plain" and r.integrated == ()
+    spec = NeuralFieldSpec("cosnet", 3, dim=1, a_prior="mixture", a_modes=2.0)
+    mixture = nn.network_from_spec(spec)
+    assert mixture.readout_scale is None
+    with pytest.raises(ValueError, match="Gaussian readout"):
+        corr.correlators(mixture, jax.random.key(0), [0.0, 1.0], 200, orders=(2,),
+                         estimator="conditional")
+    with pytest.raises(ValueError, match="estimator"):
+        corr.correlators(nn.cosnet(3), jax.random.key(0), [0.0, 1.0], 200, orders=(2,),
+                         estimator="rb")
 
 
 def test_translation_cosnet_invariant_gaussnet_not():
@@ -65,14 +158,14 @@ def test_translation_cosnet_invariant_gaussnet_not():
     assert abs(g0.G4c.value - g1.G4c.value) > 5 * _comb(g0.G4c, g1.G4c)
     # while their two-point functions are both translation invariant
     for r0, r1 in ((c0, c1), (g0, g1)):
-        assert np.all(np.abs(r0.G2.value - r1.G2.value) < K * np.hypot(r0.G2.mcse, r1.G2.mcse))
+        assert _agree(r0.G2, r1.G2)
 
 
 def test_large_n_duality_same_g2():
     m = 20_000 * SCALE
     c = _run(NeuralFieldSpec("cosnet", 200, dim=2), PTS4, m, 5, orders=(2,))
     g = _run(NeuralFieldSpec("gaussnet", 200, dim=2), PTS4, m, 6, orders=(2,))
-    assert np.all(np.abs(c.G2.value - g.G2.value) < K * np.hypot(c.G2.mcse, g.G2.mcse))
+    assert _agree(c.G2, g.G2)
 
 
 def test_independence_breaking_g4c_survives_large_n():
@@ -96,7 +189,7 @@ def test_independence_breaking_g4c_survives_large_n():
 
 def test_g6c_of_iid_cosine_neurons_scales_as_one_over_n_squared():
     pts = np.arange(6.0)  # d = 1, σ_b = 1: G6c(N = 1) ≈ 0.44
-    m = 400_000 * SCALE
+    m = 100_000 * SCALE  # conditional estimator (default): ~5x smaller MCSE than plain here
     res = {}
     for n in (1, 2, 4):
         spec = NeuralFieldSpec("cosnet", n, dim=1)
@@ -125,9 +218,13 @@ def test_field_neuron_correlators():
 def test_same_key_same_numbers_and_result_structure():
     net = nn.cosnet(4, 2)
     pts = np.vstack([PTS4, [[0.5, 0.5], [-0.3, -0.1]]])
-    r1 = corr.correlators(net, jax.random.key(0), pts, 1000, orders=(2, 4, 6), chunk=50)
-    r2 = corr.correlators(net, jax.random.key(0), pts, 1000, orders=(2, 4, 6), chunk=50)
+    kw = {"orders": (2, 4, 6), "chunk": 50, "estimator": "plain"}
+    r1 = corr.correlators(net, jax.random.key(0), pts, 1000, **kw)
+    r2 = corr.correlators(net, jax.random.key(0), pts, 1000, **kw)
     assert r1.G4c.value == r2.G4c.value and r1.G6c.value == r2.G6c.value
+    c1, c2 = (corr.correlators(net, jax.random.key(0), pts, 1000, chunk=c)
+              for c in (50, 20))  # conditional: network n is the same whatever the chunking
+    np.testing.assert_allclose(c1.G4c.value, c2.G4c.value, rtol=1e-12)
     assert (r1.networks, r1.chunk, r1.n_chunks) == (1000, 10, 100)  # min_chunks = 100
     assert r1.G2.value.shape == (6, 6) and r1.series["phi4_sub"].shape == (1, 100, 15)
     # the streamed estimate is the plain mean over the same networks
@@ -149,23 +246,29 @@ def test_plan_chunks():
         corr.plan_chunks(1, 10)
 
 
-def test_memory_is_flat_in_m():
-    """By structure: forward only ever sees one chunk, and compiled temp memory does not grow
-    with the number of chunks beyond the (n_chunks, K) series of chunk means."""
+@pytest.mark.parametrize("estimator", ["plain", "conditional"])
+def test_memory_is_flat_in_m(estimator):
+    """By structure: the estimators only ever see one chunk, and compiled temp memory does not
+    grow with the number of chunks beyond the (n_chunks, K) series of chunk means."""
     base = nn.cosnet(10, 2)
     seen = []
 
     def spy(params, x):
-        seen.append(params["a"].shape)
+        seen.append(params["b"].shape)
         return base.neurons(params, x)
 
-    net = nn.Network("spy", base.width, base.dim, base.prior, spy, base.readout)
+    def freq(params):
+        seen.append(params["b"].shape)
+        return params["b"]
+
+    phases = dataclasses.replace(base.phases, frequency=freq)
+    net = dataclasses.replace(base, neurons=spy, phases=phases)
     x = jnp.asarray(PTS4)
     sizes = {}
     for n_chunks in (10, 1000):
-        lowered = corr._field_series.lower(net, jax.random.key(0), x, 100, n_chunks, 4)
+        lowered = corr._field_series.lower(net, jax.random.key(0), x, 100, n_chunks, 4, estimator)
         sizes[n_chunks] = lowered.compile().memory_analysis().temp_size_in_bytes
-    assert set(seen) == {(100, 10)}  # (chunk, width): never (M, width)
+    assert set(seen) == {(100, 10, 2)}  # (chunk, width, d): never (M, width, d)
     series_bytes = (1000 - 10) * (4 + 16 + 1) * 8
     materialised = 1000 * 100 * 10 * 4 * 8  # chunk × width × P per chunk, all chunks
     assert sizes[1000] - sizes[10] <= series_bytes
