@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pkl of an unfinished run")
+    r.add_argument("--distributed", action="store_true",
+                   help="one of several processes (jax.distributed; also NNQM_DISTRIBUTED=1): the chains are "
+                        "shared out, process 0 writes DIR")
     e = sub.add_parser("exact", help="print exact values (JSON) for a model or a job")
     e.add_argument("file", type=Path)
     e.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -65,11 +68,18 @@ def _resume_command(args: argparse.Namespace, out: Path) -> str:
         parts += ["--set", item]
     if args.seed is not None:
         parts += ["--seed", str(args.seed)]
+    if args.distributed:
+        parts.append("--distributed")
     return shlex.join([*parts, "--resume"])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``nnqm run``: validate, check the run directory, sample (resuming if asked), report."""
+    """``nnqm run``: validate, check the run directory, sample (resuming if asked), report.
+
+    With ``--distributed`` (or ``NNQM_DISTRIBUTED=1``) this is one process of a multi-process JAX
+    run: every process samples its share of the chains, all of them get every chain, and only
+    process 0 writes the run directory and prints the results; all return the same exit code.
+    """
     import jax
 
     from nnqm_ppl import report, sampling
@@ -77,7 +87,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nnqm_ppl.spec import load_job
     from nnqm_ppl.tasks import runner
 
+    if args.distributed or os.environ.get("NNQM_DISTRIBUTED", "").strip().lower() in ("1", "true", "yes", "on"):
+        sampling.init_distributed()  # before anything asks JAX for its devices
+    writer = sampling.is_writer()
     job = load_job(args.job, args.overrides)
+    if job.sampler.chains % jax.process_count():
+        raise SpecError(job.file, "sampler.chains",
+                        f"{job.sampler.chains} chains do not split evenly over {jax.process_count()} processes")
     if args.seed is not None:
         if args.seed < 0:
             raise SpecError("--seed", "", f"must be >= 0, got {args.seed}")
@@ -94,18 +110,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"an unfinished run of this job is saved here ({saved['done']} of {job.sampler.samples} draws); "
             "add --resume to continue it, or choose another --out",
         )
-    remove_stale(out)
     seed = job.sampler.seed
-    how = f"resuming at draw {saved['done']}" if saved is not None else f"seed {seed}"
-    print(f"{job.title}  [task {job.task}, {how}] -> {out}", flush=True)  # stdout: stderr is for problems
+    if writer:
+        remove_stale(out)
+        how = f"resuming at draw {saved['done']}" if saved is not None else f"seed {seed}"
+        print(f"{job.title}  [task {job.task}, {how}] -> {out}", flush=True)  # stdout: stderr is for problems
     t0 = time.perf_counter()
     try:
         with sampling.checkpointing(ck):
             result = runner(job.task)(job, jax.random.key(seed), not args.no_progress)
     except sampling.Interrupted as stop:
-        print(f"nnqm: {stop}\n  resume with: {_resume_command(args, out)}", file=sys.stderr)
+        if writer:
+            print(f"nnqm: {stop}\n  resume with: {_resume_command(args, out)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     elapsed = time.perf_counter() - t0
+    if not writer:
+        return EXIT_OK if result.diagnostics.passed else EXIT_GATES
     report.write_run(
         out,
         job,

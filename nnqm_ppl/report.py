@@ -142,7 +142,8 @@ def write_run(
         "title": job.title,
         "spec": dataclasses.asdict(job),
         "versions": versions(),
-        "devices": jax.local_device_count(),
+        "devices": jax.device_count(),  # on every host of a distributed run
+        "processes": jax.process_count(),
         "seed": seed,
         "elapsed_s": round(elapsed_s, 3),
         "diagnostics": diagnostics,

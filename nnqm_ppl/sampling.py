@@ -10,6 +10,14 @@ with an active :class:`Checkpoint` (see :func:`checkpointing`) saves the host co
 state and the draws so far after the warm-up and after every segment, atomically. A resumed run
 loads that state and executes the remaining segments exactly as the uninterrupted run would, so
 its draws are identical bit for bit.
+
+Several hosts: after :func:`init_distributed` (``jax.distributed``; JAX is the distributed
+engine), each of ``jax.process_count()`` processes runs ``chains / process_count`` of the chains on
+its own devices, with the per-chain keys a single process would use (``jax.random.split(key,
+chains)``, chain ``c`` on process ``c // local_chains``). After every segment the draws (and, for a
+checkpoint, the sampler state) are gathered with
+:func:`jax.experimental.multihost_utils.process_allgather`, so every process returns the run with
+all chains, and a checkpoint has the same layout as a single process's; only process 0 writes it.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +41,7 @@ import jax
 import numpy as np
 import xarray as xr
 from arviz_base.io_numpyro import MCMCAdapter
+from jax.experimental import multihost_utils
 from numpyro.infer import HMC, MCMC, NUTS
 
 from nnqm_ppl.atomic import atomic_path
@@ -47,6 +57,8 @@ __all__ = [
     "read_checkpoint",
     "Interrupted",
     "CHECKPOINT_NAME",
+    "init_distributed",
+    "is_writer",
 ]
 
 #: file name of a run directory's checkpoint
@@ -58,6 +70,33 @@ _EXTRA_FIELDS = ("energy", "accept_prob", "diverging", "num_steps")
 def progress_enabled(requested: bool = True) -> bool:
     """Progress bars only on an interactive terminal, never in CI or when switched off."""
     return requested and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def init_distributed() -> None:
+    """Join a multi-process JAX run with :func:`jax.distributed.initialize`, before any device is used.
+
+    On SLURM, Open MPI and Kubernetes JAX finds the coordinator, the number of processes and this
+    process's id itself. Elsewhere set ``JAX_COORDINATOR_ADDRESS`` (host:port of process 0, read
+    by JAX), ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``.
+
+    Raises
+    ------
+    SpecError
+        If ``JAX_NUM_PROCESSES`` or ``JAX_PROCESS_ID`` is not a non-negative integer.
+    """
+    given = {}
+    for env, name in (("JAX_NUM_PROCESSES", "num_processes"), ("JAX_PROCESS_ID", "process_id")):
+        value = os.environ.get(env)
+        if value is not None:
+            if not value.strip().isdigit():
+                raise SpecError(env, "", f"must be a non-negative integer, got {value!r}")
+            given[name] = int(value)
+    jax.distributed.initialize(**given)
+
+
+def is_writer() -> bool:
+    """Whether this process writes files and prints results (process 0; the only one when not distributed)."""
+    return jax.process_index() == 0
 
 
 def chain_method(chains: int) -> str:
@@ -154,6 +193,7 @@ def _is_key(x: Any) -> bool:
     return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
 
 
+@partial(jax.tree_util.register_dataclass, data_fields=["data"], meta_fields=["impl"])
 @dataclass(frozen=True)
 class _KeyData:
     """A typed PRNG key array on the host (pickle cannot hold typed keys)."""
@@ -180,9 +220,13 @@ def _from_host(state: Any) -> Any:
     return jax.tree.map(conv, state, is_leaf=lambda x: isinstance(x, _KeyData))
 
 
-def _save(ck: Checkpoint, state: Any, samples: dict, stats: dict, done: int) -> None:
-    data = {"format": _FORMAT, "tag": ck.tag, "done": done, "state": _to_host(state), "samples": samples,
-            "stats": stats}
+def _save(ck: Checkpoint, state: Any, samples: dict, stats: dict, done: int, *, batched: bool = True) -> None:
+    """Checkpoint the whole run: every process hands in its chains' state (``batched``: with a
+    leading chain axis), process 0 writes."""
+    state = _gather_chains(_to_host(state), batched)
+    if not is_writer():
+        return
+    data = {"format": _FORMAT, "tag": ck.tag, "done": done, "state": state, "samples": samples, "stats": stats}
     with atomic_path(ck.path) as tmp, tmp.open("wb") as fh:
         pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -248,8 +292,45 @@ def _kernel(model: Callable[..., Any], sampler: SamplerSpec) -> NUTS | HMC:
     raise ValueError(f"run_mcmc needs method 'nuts' or 'hmc', got {sampler.method!r}")
 
 
+def _layout(chains: int) -> tuple[int, slice]:
+    """How many of the run's chains this process runs, and which they are."""
+    procs = jax.process_count()
+    if chains % procs:
+        raise ValueError(f"{chains} chains do not split evenly over {procs} processes")
+    local = chains // procs
+    first = jax.process_index() * local
+    return local, slice(first, first + local)
+
+
+def _gather_chains(tree: Any, batched: bool = True) -> Any:
+    """Every process's chains of a host tree, in chain order (a no-op on one process).
+
+    ``batched`` says whether the leaves carry a leading chain axis (NumPyro drops it from the
+    state of a single chain).
+    """
+    if jax.process_count() == 1:
+        return tree
+    if not batched:
+        tree = jax.tree.map(lambda x: x[None], tree)
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def _own_chains(tree: Any, mine: slice, batched: bool) -> Any:
+    """This process's chains of a host tree of all chains (the inverse of :func:`_gather_chains`)."""
+    if jax.process_count() == 1:
+        return tree
+    return jax.tree.map(lambda x: x[mine] if batched else x[mine.start], tree)
+
+
+def _any_process(flag: bool) -> bool:
+    """Whether ``flag`` is set on any process (all processes must call this together)."""
+    if jax.process_count() == 1:
+        return flag
+    return bool(multihost_utils.process_allgather(np.array([flag])).any())
+
+
 def _append(into: dict, new: dict) -> dict:
-    new = {k: np.asarray(jax.device_get(v)) for k, v in new.items()}
+    new = _gather_chains({k: np.asarray(jax.device_get(v)) for k, v in new.items()})
     return new if not into else {k: np.concatenate([into[k], new[k]], axis=1) for k in into}
 
 
@@ -293,16 +374,20 @@ def run_mcmc(
         On Ctrl-C while a checkpoint is active, after saving it at the next segment boundary.
     SpecError
         When resuming from a missing checkpoint or one of a different job.
+    ValueError
+        With several processes (:func:`init_distributed`), if they cannot share the chains evenly.
     """
     kwargs = model_kwargs or {}
     segment = sampler.checkpoint_every or sampler.samples
+    local, mine = _layout(sampler.chains)
+    batched = local > 1  # NumPyro keeps a chain axis in the state only for several chains
     mcmc = MCMC(
         _kernel(model, sampler),
         num_warmup=sampler.warmup,
         num_samples=min(segment, sampler.samples),
-        num_chains=sampler.chains,
-        chain_method=chain_method(sampler.chains),
-        progress_bar=progress_enabled(progress),
+        num_chains=local,
+        chain_method=chain_method(local),
+        progress_bar=progress_enabled(progress) and is_writer(),
     )
     ck = _ACTIVE.get() if sampler.checkpoint_every else None
     samples: dict = {}
@@ -313,14 +398,18 @@ def run_mcmc(
         if ck is not None and ck.resume and saved is None:
             raise SpecError(str(ck.path), "--resume", "no checkpoint to resume from; run without --resume")
         if saved is not None:
-            state, samples, stats, done = _from_host(saved["state"]), saved["samples"], saved["stats"], saved["done"]
+            state = _from_host(_own_chains(saved["state"], mine, batched))
+            samples, stats, done = saved["samples"], saved["stats"], saved["done"]
         else:
+            if jax.process_count() > 1:  # the keys one process would give these chains
+                key = jax.random.split(key, sampler.chains)[mine]
+                key = key if batched else key[0]
             mcmc.warmup(key, extra_fields=_EXTRA_FIELDS, **kwargs)
             state = mcmc.post_warmup_state
             if ck is not None:
-                _save(ck, state, samples, stats, done)
+                _save(ck, state, samples, stats, done, batched=batched)
         while done < sampler.samples:
-            if stop.is_set():
+            if _any_process(stop.is_set()):
                 raise Interrupted(ck.path, done, sampler.samples)
             mcmc.num_samples = min(segment, sampler.samples - done)
             mcmc.post_warmup_state = state
@@ -330,7 +419,7 @@ def run_mcmc(
             stats = _append(stats, mcmc.get_extra_fields(group_by_chain=True))
             done += mcmc.num_samples
             if ck is not None:
-                _save(ck, state, samples, stats, done)
+                _save(ck, state, samples, stats, done, batched=batched)
     collected = _Collected(mcmc.sampler, sampler.chains, sampler.samples, samples, stats, kwargs)
     return arviz_base.from_numpyro(MCMCAdapter(collected), dims=dims or {}, pred_dims={})
 
