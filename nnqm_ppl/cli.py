@@ -1,7 +1,8 @@
 """``nnqm``: parse -> spec -> run -> report -> exit code.
 
 Exit codes: 0 done and gates passed; 2 bad input (one line on stderr, no traceback); 3 gates
-failed (everything still written, the summary says why); 130 interrupted by Ctrl-C (a run with
+failed (everything still written, the summary says why), or numerical trouble before any draw
+(a log density NaN or infinite wherever the sampler starts: one line on stderr); 130 interrupted by Ctrl-C (a run with
 checkpoints saves one first and prints the ``--resume`` command); 1 anything else.
 """
 
@@ -123,6 +124,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if writer:
             print(f"nnqm: {stop}\n  resume with: {_resume_command(args, out)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except sampling.NumericalTrouble as trouble:
+        if writer:
+            print(f"nnqm: numerical trouble in {job.file}: {trouble}", file=sys.stderr)
+        return EXIT_GATES
     elapsed = time.perf_counter() - t0
     if not writer:
         return EXIT_OK if result.diagnostics.passed else EXIT_GATES

@@ -56,6 +56,7 @@ __all__ = [
     "checkpointing",
     "read_checkpoint",
     "Interrupted",
+    "NumericalTrouble",
     "CHECKPOINT_NAME",
     "init_distributed",
     "is_writer",
@@ -123,6 +124,10 @@ class Interrupted(Exception):  # noqa: N818 - a stop the user asked for, not an 
     def __init__(self, path: Path, done: int, total: int) -> None:
         self.path, self.done, self.total = Path(path), done, total
         super().__init__(f"interrupted after {done} of {total} draws per chain; checkpoint saved in {path}")
+
+
+class NumericalTrouble(RuntimeError):
+    """The model's log density is NaN or infinite wherever the sampler looked: nothing to sample."""
 
 
 @dataclass(frozen=True)
@@ -374,6 +379,8 @@ def run_mcmc(
         On Ctrl-C while a checkpoint is active, after saving it at the next segment boundary.
     SpecError
         When resuming from a missing checkpoint or one of a different job.
+    NumericalTrouble
+        If no starting point has a finite log density and gradient.
     ValueError
         With several processes (:func:`init_distributed`), if they cannot share the chains evenly.
     """
@@ -404,7 +411,15 @@ def run_mcmc(
             if jax.process_count() > 1:  # the keys one process would give these chains
                 key = jax.random.split(key, sampler.chains)[mine]
                 key = key if batched else key[0]
-            mcmc.warmup(key, extra_fields=_EXTRA_FIELDS, **kwargs)
+            try:
+                mcmc.warmup(key, extra_fields=_EXTRA_FIELDS, **kwargs)
+            except RuntimeError as exc:
+                if "Cannot find valid initial parameters" not in str(exc):
+                    raise
+                raise NumericalTrouble(
+                    "the log density (or its gradient) is NaN or infinite at every starting point tried "
+                    "(NaN or overflow in the model's action): nothing was sampled"
+                ) from None
             state = mcmc.post_warmup_state
             if ck is not None:
                 _save(ck, state, samples, stats, done, batched=batched)
