@@ -1,8 +1,9 @@
-"""Several hosts with ``jax.distributed``, for real: two ``nnqm run --distributed`` processes on
-localhost (CPU backend, one device each, gloo collectives) share a 2-chain run. Process 0 writes
-the run with both chains; process 1 writes and prints nothing; each chain's draws equal, bit for
-bit, a single-process single-chain run with the key one process gives that chain
-(``jax.random.split(key, chains)[c]``)."""
+"""Several hosts with ``jax.distributed``, for real: two processes on localhost (CPU backend, one
+device each, gloo collectives) share a 2-chain run. They stop after the first segment (a partial
+run through the Python API leaves the checkpoint process 0 gathered), then two ``nnqm run
+--distributed --resume`` processes finish it. Process 0 writes the run with both chains; process
+1 writes and prints nothing; each chain's draws equal, bit for bit, a single-process single-chain
+run with the key one process gives that chain (``jax.random.split(key, chains)[c]``)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,20 @@ names = ["x2"]
 [gates]
 ess_min = 5
 """
+FIRST_SEGMENT = """
+import sys, jax
+from dataclasses import replace
+from pathlib import Path
+from nnqm_ppl import report, sampling
+sampling.init_distributed()
+from nnqm_ppl.spec import load_job
+from nnqm_ppl.theory import theory_from_spec
+job = load_job(sys.argv[1])
+ck = sampling.Checkpoint(Path(sys.argv[2]) / sampling.CHECKPOINT_NAME, report.job_tag(job))
+with sampling.checkpointing(ck):
+    sampling.run_mcmc(theory_from_spec(job.model).model, replace(job.sampler, samples=job.sampler.checkpoint_every),
+                      jax.random.key(job.sampler.seed), progress=False)
+"""
 REFERENCE = """
 import sys, jax, numpy as np
 from dataclasses import replace
@@ -59,32 +74,46 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(**extra: str) -> dict:
+def _env(cache: Path, **extra: str) -> dict:
+    """CPU, one device, and a compilation cache of this test's own (the later processes load what
+    the first ones compiled)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "NNQM_DISTRIBUTED"))}
-    return dict(env, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=1", **extra)
+    return dict(env, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=1",
+                NNQM_CACHE_DIR=str(cache), **extra)
 
 
-def test_two_processes_share_the_chains_and_process_0_writes_them_all(tmp_path: Path) -> None:
+def _pair(cache: Path, args: list[list[str]], extra: tuple[dict, dict] = ({}, {})) -> list[tuple[int, str, str]]:
+    """Run ``python ARGS[i]`` as process i of a 2-process distributed run; exit codes and output."""
+    address = f"127.0.0.1:{_free_port()}"
+    procs = [subprocess.Popen([sys.executable, *args[i]],
+                              env=_env(cache, JAX_COORDINATOR_ADDRESS=address, JAX_NUM_PROCESSES="2",
+                                       JAX_PROCESS_ID=str(i), **extra[i]),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    return [(p.returncode, *o) for p, o in zip(procs, outputs, strict=True)]
+
+
+def test_two_processes_share_the_chains_resume_and_process_0_writes_them_all(tmp_path: Path) -> None:
     (tmp_path / "model.toml").write_text(MODEL)
     job = tmp_path / "job.toml"
     job.write_text(JOB)
     out = tmp_path / "out"
-    address = f"127.0.0.1:{_free_port()}"
-    cmd = [sys.executable, "-m", "nnqm_ppl.cli", "run", str(job), "--out", str(out), "--no-progress"]
-    procs = [
-        subprocess.Popen(cmd + ["--distributed"] if i == 0 else cmd,  # process 1 opts in by NNQM_DISTRIBUTED
-                         env=_env(JAX_COORDINATOR_ADDRESS=address, JAX_NUM_PROCESSES="2", JAX_PROCESS_ID=str(i),
-                                  **({"NNQM_DISTRIBUTED": "1"} if i else {})),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for i in range(2)
-    ]
-    ref = tmp_path / "ref.npy"
-    subprocess.run([sys.executable, "-c", REFERENCE, str(job), str(ref)], env=_env(), check=True, timeout=300)
-    results = [p.communicate(timeout=300) for p in procs]
-    codes = [p.returncode for p in procs]
-    assert codes[0] in (0, 3) and codes[1] == codes[0], results
-    assert "wrote" in results[0][0]
-    assert [line for line in results[1][0].splitlines() if not line.startswith("[Gloo]")] == []  # only 0 reports
+    out.mkdir()
+    ref, cache = tmp_path / "ref.npy", tmp_path / "jax-cache"
+    first = _pair(cache, [["-c", FIRST_SEGMENT, str(job), str(out)]] * 2)
+    assert [r[0] for r in first] == [0, 0], first
+    assert [f.name for f in out.iterdir()] == ["checkpoint.pkl"]  # written once, by process 0
+
+    # the rest through the command; process 1 opts in by NNQM_DISTRIBUTED instead of the flag
+    cmd = ["-m", "nnqm_ppl.cli", "run", str(job), "--out", str(out), "--no-progress", "--resume"]
+    reference = subprocess.Popen([sys.executable, "-c", REFERENCE, str(job), str(ref)], env=_env(cache))
+    (code0, out0, err0), (code1, out1, err1) = _pair(cache, [[*cmd, "--distributed"], cmd],
+                                                     ({}, {"NNQM_DISTRIBUTED": "1"}))
+    assert reference.wait(timeout=300) == 0
+    assert code0 in (0, 3) and code1 == code0, (err0, err1)
+    assert "resuming at draw 20" in out0 and "wrote" in out0
+    assert [line for line in out1.splitlines() if not line.startswith("[Gloo]")] == []  # only process 0 reports
 
     assert sorted(f.name for f in out.iterdir()) == ["rank.png", "samples.nc", "summary.json", "trace.png"]
     summary = json.loads((out / "summary.json").read_text())
