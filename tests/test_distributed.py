@@ -122,3 +122,16 @@ def test_two_processes_share_the_chains_resume_and_process_0_writes_them_all(tmp
     assert x.shape == (2, 40, 8) and np.isfinite(x).all()
     assert not np.array_equal(x[0], x[1])  # two different chains, not one gathered twice
     np.testing.assert_array_equal(x, np.load(ref))  # bit for bit
+
+
+def test_chains_that_do_not_split_over_the_processes_exit_2_on_every_process(tmp_path: Path) -> None:
+    (tmp_path / "model.toml").write_text(MODEL)
+    job = tmp_path / "job.toml"
+    job.write_text(JOB)
+    out = tmp_path / "out"
+    cmd = ["-m", "nnqm_ppl.cli", "run", str(job), "--out", str(out), "--distributed", "--set", "sampler.chains=3"]
+    for code, _, err in _pair(tmp_path / "jax-cache", [cmd, cmd]):
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, err
+        assert "job.toml: sampler.chains: 3 chains do not split evenly over 2 processes" in lines[0]
+    assert not out.exists()
