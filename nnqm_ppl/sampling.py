@@ -83,7 +83,8 @@ def init_distributed() -> None:
     Raises
     ------
     SpecError
-        If ``JAX_NUM_PROCESSES`` or ``JAX_PROCESS_ID`` is not a non-negative integer.
+        If ``JAX_NUM_PROCESSES`` or ``JAX_PROCESS_ID`` is not a non-negative integer, or JAX
+        finds neither a cluster nor these settings.
     """
     given = {}
     for env, name in (("JAX_NUM_PROCESSES", "num_processes"), ("JAX_PROCESS_ID", "process_id")):
@@ -92,7 +93,11 @@ def init_distributed() -> None:
             if not value.strip().isdigit():
                 raise SpecError(env, "", f"must be a non-negative integer, got {value!r}")
             given[name] = int(value)
-    jax.distributed.initialize(**given)
+    try:
+        jax.distributed.initialize(**given)
+    except ValueError as exc:  # what JAX could not find out by itself
+        raise SpecError("--distributed", "", f"{exc} (outside SLURM, Open MPI and Kubernetes set "
+                        "JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and JAX_PROCESS_ID)") from None
 
 
 def is_writer() -> bool:

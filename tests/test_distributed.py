@@ -75,9 +75,10 @@ def _free_port() -> int:
 
 
 def _env(cache: Path, **extra: str) -> dict:
-    """CPU, one device, and a compilation cache of this test's own (the later processes load what
-    the first ones compiled)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "NNQM_DISTRIBUTED"))}
+    """CPU, one device, no cluster settings to detect (the test may itself run under SLURM), and a
+    compilation cache of this test's own (the later processes load what the first ones compiled)."""
+    drop = ("JAX_", "NNQM_DISTRIBUTED", "SLURM_", "OMPI_", "PMI_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     return dict(env, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=1",
                 NNQM_CACHE_DIR=str(cache), **extra)
 
@@ -135,3 +136,15 @@ def test_chains_that_do_not_split_over_the_processes_exit_2_on_every_process(tmp
         assert code == 2 and len(lines) == 1, err
         assert "job.toml: sampler.chains: 3 chains do not split evenly over 2 processes" in lines[0]
     assert not out.exists()
+
+
+def test_distributed_without_a_cluster_or_coordinator_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "model.toml").write_text(MODEL)
+    (tmp_path / "job.toml").write_text(JOB)
+    proc = subprocess.run([sys.executable, "-m", "nnqm_ppl.cli", "run", str(tmp_path / "job.toml"), "--out",
+                           str(tmp_path / "out"), "--distributed"], env=_env(tmp_path / "jax-cache"),
+                          capture_output=True, text=True, timeout=120, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "--distributed" in lines[0] and "JAX_COORDINATOR_ADDRESS" in lines[0]
+    assert not (tmp_path / "out").exists()
