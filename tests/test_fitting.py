@@ -14,6 +14,7 @@ from scipy import stats
 
 from nnqm_ppl import fitting
 from nnqm_ppl.cli import main
+from nnqm_ppl.diagnostics import gamma_method
 from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.physics import Lattice, Potential
@@ -56,20 +57,26 @@ def test_network_closed_forms_match_analytic() -> None:
 
 
 def test_covariance_from_correlated_draws() -> None:
-    """Blocked, shrunk covariance of the mean of AR(1) vectors: diagonal within its sampling error."""
+    """Covariance of the mean of 5 independent AR(1) components (τ_int = 4.5): its diagonal is the
+    long-run variance of the mean within 4 of its Γ-method errors, each and averaged over the
+    components (no allowance for a blocking bias: block variances of ⌈2 τ_int⌉ draws alone are
+    ~37% too small here, which the average excludes)."""
     rng = np.random.default_rng(1)
-    phi, n, dim = 0.8, 4000, 5
+    phi, n, dim = 0.8, 20000, 5
     x = np.empty((2, n, dim))
     x[:, 0] = rng.normal(size=(2, dim)) / np.sqrt(1 - phi**2)
     for i in range(1, n):
         x[:, i] = phi * x[:, i - 1] + rng.normal(size=(2, dim))
     data = fitting.from_draws(x, np.arange(dim, dtype=float), source="ar1", beta=None)
     exact_var = (1 / (1 - phi**2)) * (1 + phi) / (1 - phi) / (2 * n)  # var of the mean, long-run
-    blocks = data.info["blocks"]
-    # relative sampling error of a variance from B blocks ≈ sqrt(2/B); plus the blocking bias
-    # of blocks of b draws, ≈ 2φ/((1−φ)² b) relative
-    tol = 4 * np.sqrt(2 / blocks) + 2 * phi / ((1 - phi) ** 2 * data.info["block"])
-    np.testing.assert_allclose(np.diag(data.cov), exact_var, rtol=tol)
+    # relative error of Γ(0)·2τ_int: that of τ_int (Wolff eq. 42), plus that of Γ(0), sqrt(2/ESS)
+    ratio = np.diag(data.cov) / exact_var
+    err = np.empty(dim)
+    for j in range(dim):
+        r = gamma_method(x[..., j])
+        err[j] = r.tau_int_err / r.tau_int + np.sqrt(2 / r.ess)
+        assert abs(ratio[j] - 1) < 4 * err[j], (j, ratio[j], err[j])
+    assert abs(ratio.mean() - 1) < 4 * np.sqrt(np.sum(err**2)) / dim, (ratio, err)
 
 
 def test_simulation_based_calibration() -> None:
@@ -88,11 +95,19 @@ def test_simulation_based_calibration() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="open (issue 4): at seed 0 the 90% ETI [0.297, 0.397] misses 0.4 by 1.9 sd; "
-                   "check whether the blocked covariance (block 3 from tau_int 1.4) is too small", strict=False)
 def test_end_to_end_infer_lambda_from_a_run(tmp_path: Path) -> None:
     """Sample V = x²/2 + 0.4x⁴ with ``nnqm run`` (β = 4, a = 0.25), fit λ from that run's correlator
-    with the transfer-matrix forward model at the same a: the 90% interval contains 0.4."""
+    with the transfer-matrix forward model at the same a: the 90% interval contains 0.4.
+
+    The seed is the job's own (0), the one this test used when it failed with the earlier
+    covariance; it was not changed after the fix, and the test is deterministic. For an arbitrary
+    seed the interval misses 0.4 with probability ≈ 10%: the coverage over 60 independent seeds of
+    this very setting (``benchmarks/lambda_coverage.py``; exact 1-D posterior by quadrature with
+    the fit's prior and forward model) is in BENCHMARKS.md: 88% ± 4% now, 85% with the earlier
+    covariance, whose block variances of ⌈2 τ_int⌉ draws were 1.37x too small (a 40 000-draw
+    run: 2 τ_int = 2.25, blocks of 3 give 1.64); :func:`nnqm_ppl.fitting.from_draws` now takes
+    its standard errors from the Γ-method. The miss at seed 0 was that bias plus chance.
+    """
     run_dir = tmp_path / "sample"
     samples = 2000 if FULL else 600
     rc = main(["run", str(ROOT / "inference" / "anharmonic.toml"), "--out", str(run_dir), "--no-progress",
