@@ -8,32 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from specimens import FIELD_MODEL as NF_MODEL
+from specimens import PATH_MODEL as PI_MODEL
 
 from nnqm_ppl.cli import main
 from nnqm_ppl.spec import SpecError, load_job, parse_override
 
-NF_MODEL = """
-kind = "neural_field"
-architecture = "cosnet"
-width = 4
-dim = 2
-sigma_a = 1.0
-sigma_b = 1.0
-"""
 NF_JOB = """
 title = "t"
 task = "correlators"
 model = "model.toml"
 points = [[0.0, 0.0], [0.5, 0.1], [1.0, -0.3], [0.2, 0.7]]
 networks = 1000
-"""
-PI_MODEL = """
-kind = "path_integral"
-network = "fourier"
-potential = [0.0, 0.0, 0.5, 0.0, 1.0]
-beta = 4.0
-slices = 16
-boundary = "periodic"
 """
 PI_JOB = """
 task = "sample"

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from specimens import SHORT_PATH_MODEL as MODEL
 
 from nnqm_ppl import sampling
 from nnqm_ppl.cli import main
@@ -21,14 +22,6 @@ from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import GatesSpec, SamplerSpec
 from nnqm_ppl.theory import Theory
 
-MODEL = """
-kind = "path_integral"
-network = "fourier"
-potential = [0.0, 0.0, 0.5, 0.0, 1.0]
-beta = 4.0
-slices = 8
-boundary = "periodic"
-"""
 JOB = """
 task = "sample"
 model = "model.toml"

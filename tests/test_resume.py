@@ -14,17 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from specimens import SHORT_PATH_MODEL as MODEL
 
 from nnqm_ppl.sampling import CHECKPOINT_NAME, read_checkpoint
 
-MODEL = """
-kind = "path_integral"
-network = "fourier"
-potential = [0.0, 0.0, 0.5, 0.0, 1.0]
-beta = 4.0
-slices = 8
-boundary = "periodic"
-"""
 JOB = """
 task = "sample"
 model = "model.toml"
