@@ -147,7 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\nwrote {out}/summary.json ({elapsed:.1f} s)")
     if not result.diagnostics.passed:
         print("GATES FAILED: " + "; ".join(result.diagnostics.failures), file=sys.stderr)
-        for line in result.diagnostics.advice:
+        for line in dict.fromkeys(result.diagnostics.advice):  # one line per kind of failure
             print(f"  advice: {line}", file=sys.stderr)
         return EXIT_GATES
     return EXIT_OK

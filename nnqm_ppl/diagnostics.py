@@ -39,6 +39,8 @@ ADVICE = {
     "which whitens the stiff kinetic term (for a fit: parameters on very different scales — rescale them).",
     "bfmi": "E-BFMI low: the momentum resampling explores energy poorly — reparametrise "
     "(the 'fourier' network) or run longer warmup.",
+    "loo": "PSIS-LOO unreliable: the choice of the number of states cannot be trusted — run more "
+    "samples, or drop candidate states the data cannot resolve (fit.states) or raise fit.tau_min.",
 }
 
 #: Wolff's S: the window W is the first where exp(−W/τ_W) < τ_W / sqrt(W N), τ_W = S / ln((2τ+1)/(2τ−1)).
@@ -69,6 +71,20 @@ class AutocorrelationTime:
     def to_dict(self) -> dict:
         """Plain dict for ``summary.json``."""
         return asdict(self)
+
+    def fail(self, kind: str, message: str) -> None:
+        """Record a failure (in :func:`check_gates`, or found by a task), with the advice for its ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            A key of :data:`ADVICE`.
+        message : str
+            What failed, with the numbers.
+        """
+        self.failures.append(message)
+        self.advice.append(ADVICE[kind])
+        self.passed = False
 
 
 def gamma_method(series: np.ndarray, s: float = WOLFF_S) -> AutocorrelationTime:
@@ -120,6 +136,7 @@ def gamma_method(series: np.ndarray, s: float = WOLFF_S) -> AutocorrelationTime:
     err = tau * float(np.sqrt(max(4.0 * (w + 0.5 - tau), 0.0) / n))
     return AutocorrelationTime(tau, err, w, n / (2 * tau))
 
+
 @dataclass
 class Diagnostics:
     """Outcome of the gates (JSON-ready through :meth:`to_dict`)."""
@@ -139,6 +156,20 @@ class Diagnostics:
     def to_dict(self) -> dict:
         """Plain dict for ``summary.json``."""
         return asdict(self)
+
+    def fail(self, kind: str, message: str) -> None:
+        """Record a failure (in :func:`check_gates`, or found by a task), with the advice for its ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            A key of :data:`ADVICE`.
+        message : str
+            What failed, with the numbers.
+        """
+        self.failures.append(message)
+        self.advice.append(ADVICE[kind])
+        self.passed = False
 
 
 def check_gates(
@@ -204,36 +235,29 @@ def check_gates(
             depth_frac = float(sample_stats["reached_max_tree_depth"].mean())
         if "energy" in sample_stats:
             bfmi_min = float(np.min(array_stats.bfmi(sample_stats["energy"].values, chain_axis=0, draw_axis=1)))
-    failures: list[str] = []
-    advice: list[str] = []
-
-    def fail(kind: str, msg: str) -> None:
-        failures.append(msg)
-        advice.append(ADVICE[kind])
-
-    if markov and (not np.isfinite(rhat_max) or rhat_max > gates.rhat_max):
-        fail("rhat", f"R-hat {rhat_max:.4f} > {gates.rhat_max}")
-    if not min(ess_bulk, ess_tail) >= gates.ess_min:
-        fail("ess" if markov else "ess_exact", f"ESS (bulk {ess_bulk:.0f}, tail {ess_tail:.0f}) < {gates.ess_min:.0f}")
-    if divergences > gates.divergences_max:
-        fail("divergences", f"{divergences} divergent transitions > {gates.divergences_max}")
-    if depth_frac > gates.tree_depth_max_fraction:
-        fail("tree_depth", f"{100 * depth_frac:.1f}% of transitions hit the maximum tree depth")
-    if bfmi_min is not None and bfmi_min < 0.3:
-        fail("bfmi", f"E-BFMI {bfmi_min:.2f} < 0.3")
-    return Diagnostics(
-        passed=not failures,
+    diag = Diagnostics(
+        passed=True,
         rhat_max=rhat_max,
         ess_bulk_min=ess_bulk,
         ess_tail_min=ess_tail,
         divergences=divergences,
         tree_depth_fraction=depth_frac,
         bfmi_min=bfmi_min,
-        failures=failures,
-        advice=advice,
         acceptance_rate=accept,
         tau_int=tau_int,
     )
+    if markov and (not np.isfinite(rhat_max) or rhat_max > gates.rhat_max):
+        diag.fail("rhat", f"R-hat {rhat_max:.4f} > {gates.rhat_max}")
+    if not min(ess_bulk, ess_tail) >= gates.ess_min:
+        diag.fail("ess" if markov else "ess_exact",
+                  f"ESS (bulk {ess_bulk:.0f}, tail {ess_tail:.0f}) < {gates.ess_min:.0f}")
+    if divergences > gates.divergences_max:
+        diag.fail("divergences", f"{divergences} divergent transitions > {gates.divergences_max}")
+    if depth_frac > gates.tree_depth_max_fraction:
+        diag.fail("tree_depth", f"{100 * depth_frac:.1f}% of transitions hit the maximum tree depth")
+    if bfmi_min is not None and bfmi_min < 0.3:
+        diag.fail("bfmi", f"E-BFMI {bfmi_min:.2f} < 0.3")
+    return diag
 
 
 #: ArviZ plots of a run: file stem -> arviz_plots function (trace, rank, autocorrelation, ESS evolution).

@@ -51,6 +51,21 @@ def test_short_run_fails_with_reason_and_exit_3(tmp_path: Path, capsys: pytest.C
     assert printed["failures"] == summary["diagnostics"]["failures"]
 
 
+def test_short_spectral_fit_fails_with_exit_3(tmp_path: Path) -> None:
+    """A too-short spectral fit (2 × 300 draws): its gates fail (exit 3, files kept) with the
+    number of states marked unreliable, rather than ArviZ's comparison crashing (exit 1)."""
+    out = tmp_path / "spectral"
+    rc = main(["run", str(ROOT / "inference" / "fit_spectrum.toml"), "--out", str(out), "--no-progress",
+               "--set", "sampler.warmup=200", "--set", "sampler.samples=300"])
+    assert rc == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert (out / "samples.nc").is_file()
+    failures = summary["diagnostics"]["failures"]
+    assert any(f.startswith("PSIS-LOO") for f in failures), failures
+    assert any("number of states" in a for a in summary["diagnostics"]["advice"])
+    assert set(summary["fit"]["criterion"]) == {"1", "2"}
+
+
 def test_good_run_passes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "good"
     assert main(["run", JOB, "--out", str(out), "--no-progress"]) == 0

@@ -19,9 +19,62 @@ from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import NeuralFieldSpec, load_job
+from nnqm_ppl.tasks.fit import choose_states
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = bool(os.environ.get("NNQM_FULL"))
+
+
+def test_spectral_lines_are_the_lattice_correlator() -> None:
+    """The true values of a spectral fit: Σ_n |⟨0|x|n⟩|² (e^{−E_n τ} + e^{−E_n (β−τ)}) over the
+    lines x connects to is the transfer-matrix correlator (β = 16: thermal terms ~e^{−30});
+    for an even potential the lines are the odd states."""
+    lat = Lattice(beta=16.0, slices=64)
+    tm = transfer_matrix(lat, Potential.from_coeffs([0, 0, 0.5, 0, 1.0]))
+    energies, weights = tm.spectral_lines(3)
+    np.testing.assert_allclose(energies, tm.gaps(5)[[0, 2, 4]], rtol=1e-12)
+    tau = lat.a * np.arange(33)
+    lines = weights[:, None] * (np.exp(-energies[:, None] * tau) + np.exp(-energies[:, None] * (lat.beta - tau)))
+    np.testing.assert_allclose(lines.sum(0), tm.correlator(np.arange(33)), rtol=1e-9)
+
+
+def _loo_tree(ll: np.ndarray, rng: np.random.Generator):
+    import xarray as xr
+
+    return xr.DataTree.from_dict({
+        "posterior": xr.Dataset({"theta": (("chain", "draw"), rng.normal(size=ll.shape[:2]))}),
+        "log_likelihood": xr.Dataset({"y": (("chain", "draw", "y_dim_0"), ll)}),
+    })
+
+
+def test_choose_states_flags_unreliable_psis_loo() -> None:
+    """K by the one-standard-error rule on unrounded PSIS-LOO; a chosen K with a Pareto k̂ above
+    ArviZ's threshold, or a non-finite candidate, is reported as a problem (the run then fails its
+    gates with exit 3) instead of crashing ArviZ's comparison; a rejected heavy-tailed K is marked."""
+    rng = np.random.default_rng(0)
+    good = -0.5 * (1.0 + 0.1 * rng.normal(size=(2, 500, 20))) ** 2
+    worse = -0.5 * (1.05 + 0.1 * rng.normal(size=(2, 500, 20))) ** 2
+    heavy = good.copy()  # importance weights 1/p = (1 + |Cauchy|)^1.5 at one point: k̂ ≈ 1.5
+    heavy[..., 3] = -1.5 * np.log1p(np.abs(rng.standard_cauchy(size=(2, 500))))
+    broken = worse.copy()
+    broken[0, 0, 5] = np.nan
+
+    k, table, problems = choose_states({1: _loo_tree(good, rng), 2: _loo_tree(worse, rng)})
+    assert (k, problems) == (1, [])
+    assert table[2]["elpd_diff"] == pytest.approx(table[2]["elpd_loo"] - table[1]["elpd_loo"], abs=1e-9)
+    assert table[2]["elpd_diff"] != round(table[2]["elpd_diff"], 3)  # not rounded for display
+    assert all(row["reliable"] for row in table.values())
+
+    k, table, problems = choose_states({1: _loo_tree(heavy, rng), 2: _loo_tree(worse, rng)})
+    assert k == 1 and not table[1]["reliable"] and table[1]["pareto_k_max"] > table[1]["good_k"]
+    assert len(problems) == 1 and "chosen K=1 unreliable" in problems[0]
+
+    k, table, problems = choose_states({1: _loo_tree(good, rng), 2: _loo_tree(heavy, rng)})
+    assert (k, problems) == (1, []) and not table[2]["reliable"]
+
+    k, table, problems = choose_states({1: _loo_tree(good, rng), 2: _loo_tree(broken, rng)})
+    assert k == 1 and problems == ["PSIS-LOO of K=2 is not finite"]
+    assert np.isnan(table[2]["elpd_diff"]) and table[1]["elpd_diff"] == 0.0
 
 
 @pytest.mark.parametrize("lam", [0.1, 0.4, 2.0])

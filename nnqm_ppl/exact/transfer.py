@@ -179,6 +179,34 @@ class TransferMatrix:
             ks = self.correlator_separations(site)
         return self.two_point([_x], [_x], ks, site)[:, 0, 0]
 
+    def spectral_lines(self, levels: int, f: Op | None = None, tol: float = 1e-10) -> tuple[Array, Array]:
+        """The first ``levels`` states that ``f`` (default x) connects to the ground state.
+
+        At β → ∞ the periodic correlator is Σ_n |⟨0|f|n⟩|² (e^{−E_n τ} + e^{−E_n (β−τ)}) with
+        E_n the lattice energies above E_0; these are the true values of a spectral fit.
+
+        Parameters
+        ----------
+        levels : int
+            How many states (those with |⟨0|f|n⟩|² > ``tol`` × the largest, in order of energy).
+        f : callable, optional
+            The operator, a function of x (default x).
+        tol : float
+            Relative weight below which a state counts as not connected (e.g. even states for
+            x and an even potential).
+
+        Returns
+        -------
+        (energies, weights) : (ndarray, ndarray)
+            E_n − E_0 and |⟨0|f|n⟩|² of the connected states, n ≥ 1, in order of energy.
+        """
+        op = _x if f is None else f
+        u = self.vectors
+        elements = u[:, 0] @ (op(self.x)[:, None] * u[:, 1:])
+        weights = elements**2
+        keep = np.nonzero(weights > tol * np.max(weights))[0][:levels]
+        return (self.energies[1:] - self.energies[0])[keep], weights[keep]
+
     def correlator_separations(self, site: int | None = None) -> Array:
         """Separations k of :meth:`correlator`: 0..N (periodic), else up to the last free site."""
         last = self.lattice.slices if self.lattice.boundary == "periodic" else self._bonds

@@ -9,6 +9,8 @@ parameters are gated like any MCMC run.
 
 from __future__ import annotations
 
+import warnings
+
 import arviz_stats
 import jax
 import numpy as np
@@ -17,9 +19,11 @@ from numpyro.infer import log_likelihood
 
 from nnqm_ppl import fitting
 from nnqm_ppl.diagnostics import check_gates, diagnostic_figures
+from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.sampling import run_mcmc
 from nnqm_ppl.spec import Job, PathIntegralSpec, SpecError
 from nnqm_ppl.tasks import TaskResult
+from nnqm_ppl.theory import theory_from_spec
 
 __all__ = ["run", "choose_states"]
 
@@ -43,8 +47,18 @@ def _with_log_likelihood(tree: xr.DataTree, problem: fitting.FitProblem) -> xr.D
     return tree
 
 
-def choose_states(trees: dict[int, xr.DataTree]) -> tuple[int, dict]:
+def choose_states(trees: dict[int, xr.DataTree]) -> tuple[int, dict, list[str]]:
     """The number of states K by PSIS-LOO with the one-standard-error rule.
+
+    The smallest K whose ``elpd_loo`` is within one standard error (``dse``, ArviZ's standard
+    error of the difference) of the best is chosen. PSIS-LOO is unreliable for a candidate when
+    its ``elpd_loo`` is not finite or a Pareto k̂ exceeds ArviZ's threshold ``good_k``
+    (min(1 − 1/log10 S, 0.7) for S draws): the importance weights then do not estimate the
+    leave-one-out densities. That makes the choice untrustworthy when it happens to the chosen K
+    (the reference of the rule) or when an estimate is not finite. A rejected candidate with a
+    large k̂ is only marked (``reliable`` false): the PSIS estimate errs towards optimism (too
+    high an elpd), so it would only have been less likely to be chosen. Unreliable candidates
+    that are not finite are left out of the comparison.
 
     Parameters
     ----------
@@ -53,22 +67,58 @@ def choose_states(trees: dict[int, xr.DataTree]) -> tuple[int, dict]:
 
     Returns
     -------
-    (K, table) : (int, dict)
-        The chosen K and, per K, ``elpd_loo``, ``se``, ``p_loo``, ``elpd_diff`` (to the best),
-        ``dse`` (its standard error) and ``pareto_k_max``.
+    (K, table, problems) : (int, dict, list of str)
+        The chosen K; per K, ``elpd_loo``, ``se``, ``p_loo``, ``elpd_diff`` (to the best),
+        ``dse`` (its standard error), ``pareto_k_max``, ``good_k`` and ``reliable``, unrounded;
+        and one message per reason the choice cannot be trusted (empty when it can).
     """
-    loos = {k: arviz_stats.loo(t) for k, t in trees.items()}
-    table = {k: {"elpd_loo": float(v.elpd), "se": float(v.se), "p_loo": float(v.p),
-                 "pareto_k_max": float(np.max(v.pareto_k))} for k, v in loos.items()}
-    if len(trees) == 1:
-        k = next(iter(trees))
-        table[k] |= {"elpd_diff": 0.0, "dse": 0.0}
-        return k, table
-    comp = arviz_stats.compare({str(k): v for k, v in loos.items()})
-    for k in trees:
-        table[k] |= {"elpd_diff": float(comp.loc[str(k), "elpd_diff"]), "dse": float(comp.loc[str(k), "dse"])}
-    ok = [k for k in trees if abs(table[k]["elpd_diff"]) <= table[k]["dse"]]
-    return min(ok), table
+    loos = {}
+    for k, t in trees.items():
+        with warnings.catch_warnings():  # judged below and reported in the run's diagnostics
+            warnings.simplefilter("ignore")
+            loos[k] = arviz_stats.loo(t)
+    table = {}
+    for k, v in loos.items():
+        row = {"elpd_loo": float(v.elpd), "se": float(v.se), "p_loo": float(v.p),
+               "pareto_k_max": float(np.max(v.pareto_k)), "good_k": float(v.good_k)}
+        row["finite"] = bool(np.isfinite(row["elpd_loo"]) and np.isfinite(row["se"]))
+        row["reliable"] = row["finite"] and row["pareto_k_max"] <= row["good_k"]
+        row["elpd_diff"], row["dse"] = float("nan"), float("nan")
+        table[k] = row
+    finite = [k for k in trees if table[k]["finite"]]
+    problems = [f"PSIS-LOO of K={k} is not finite" for k in trees if k not in finite]
+    if len(finite) > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            comp = arviz_stats.compare({str(k): loos[k] for k in finite}, round_to="none")
+        for k in finite:
+            table[k] |= {"elpd_diff": float(comp.loc[str(k), "elpd_diff"]), "dse": float(comp.loc[str(k), "dse"])}
+        chosen = min(k for k in finite if abs(table[k]["elpd_diff"]) <= table[k]["dse"])
+    else:
+        chosen = min(finite or trees)
+        table[chosen] |= {"elpd_diff": 0.0, "dse": 0.0}
+    for row in table.values():
+        del row["finite"]
+    row = table[chosen]
+    if chosen in finite and not row["reliable"]:
+        bad = int(np.sum(~(np.asarray(loos[chosen].pareto_k) <= row["good_k"])))
+        problems.append(f"PSIS-LOO of the chosen K={chosen} unreliable: Pareto k̂ {row['pareto_k_max']:.2f} > "
+                        f"{row['good_k']:.2f} at {bad} of {loos[chosen].n_data_points} points")
+    return chosen, table, problems
+
+
+def _spectral_truth(job: Job, states: int) -> dict[str, float]:
+    """Exact values of a spectral fit's parameters for the job's model: the lattice energies and
+    weights |⟨0|x|n⟩|² of the first ``states`` levels x connects to, from the transfer matrix at
+    the same a and β (periodic lattices only; β → ∞ form, corrections O(e^{−E_1 β}))."""
+    if not states or not isinstance(job.model, PathIntegralSpec) or job.model.boundary != "periodic":
+        return {}
+    theory = theory_from_spec(job.model)
+    energies, weights = transfer_matrix(theory.lattice, theory.potential).spectral_lines(states)
+    out = {f"E{n + 1}": float(e) for n, e in enumerate(energies)}
+    out |= {f"A{n + 1}": float(w) for n, w in enumerate(weights)}
+    out |= {f"dE{n + 1}": float(energies[n + 1] - energies[n]) for n in range(len(energies) - 1)}
+    return out
 
 
 def _fit_figure(problem: fitting.FitProblem, band: np.ndarray, kind: str):
@@ -126,7 +176,7 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         key, sub = jax.random.split(key)
         tree = run_mcmc(problem.model, job.sampler, sub, model_kwargs={"y_w": problem.y_w}, progress=progress)
         trees[k] = _with_log_likelihood(tree, problem)
-    chosen, criterion = choose_states(trees) if task.kind == "spectral" else (0, {})
+    chosen, criterion, loo_problems = choose_states(trees) if task.kind == "spectral" else (0, {}, [])
     problem, tree = problems[chosen], trees[chosen]
     summary = fitting.posterior_summary(tree["posterior"], problem.names)
     if task.kind == "spectral":
@@ -140,10 +190,15 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     series = fitting.flat_parameters(tree["posterior"], problem.names)
     stats = tree["sample_stats"].to_dataset()
     diagnostics = check_gates(series, job.gates, stats)
+    for message in loo_problems:
+        diagnostics.fail("loo", message)
     observables = {}
     if "posterior" in job.observables:
         observables = {name: {"value": s["mean"], "mcse": s["mcse"], "sd": s["sd"], "eti_5": s["eti_5"],
                               "eti_95": s["eti_95"]} for name, s in summary.items()}
+        for name, value in _spectral_truth(job, chosen).items():
+            if name in observables:
+                observables[name]["exact"] = value
     if "prediction" in job.observables:
         observables["prediction"] = {"tau": data.tau.tolist(), "median": np.median(band, 0).tolist(),
                                      "eti_5": np.quantile(band, 0.05, 0).tolist(),
