@@ -152,6 +152,7 @@ class Diagnostics:
     advice: list[str] = field(default_factory=list)
     acceptance_rate: float | None = None
     tau_int: dict[str, dict] = field(default_factory=dict)
+    rhat_only: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain dict for ``summary.json``."""
@@ -178,6 +179,7 @@ def check_gates(
     sample_stats: xr.Dataset | None = None,
     ess_scale: float = 1.0,
     markov: bool = True,
+    rhat_only: tuple[str, ...] = (),
 ) -> Diagnostics:
     """Apply the job's gates to per-draw observable series.
 
@@ -196,6 +198,9 @@ def check_gates(
         Whether the draws come from Markov chains. Exact (independent) draws are converged by
         construction: their split R-hat is reported but not gated, since for i.i.d. series it
         only measures noise.
+    rhat_only : tuple of str
+        Series that detect disagreeing chains but carry no reported number (e.g. the path mean
+        ⟨x⟩ of an even potential, zero by symmetry): R-hat gated, ESS and τ_int only reported.
 
     Returns
     -------
@@ -204,7 +209,7 @@ def check_gates(
         component (largest τ_int), with ESS = N / (2 τ_int) in draws (times ``ess_scale``), and
         the mean acceptance rate when the sampler reports one.
     """
-    rhats, bulks, tails = [], [], []
+    rhats, bulks, tails = {}, {}, {}
     tau_int: dict[str, dict] = {}
     for name, v in series.items():
         a = np.asarray(v, dtype=float)
@@ -219,12 +224,17 @@ def check_gates(
             a = np.stack([a[0, :half], a[0, half : 2 * half]])
         slowest = max((gamma_method(a[..., j]) for j in range(a.shape[-1])), key=lambda r: r.tau_int)
         tau_int[name] = slowest.to_dict() | {"ess": slowest.ess * ess_scale}
-        rhats.append(np.max(array_stats.rhat(a, chain_axis=0, draw_axis=1)))
-        bulks.append(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="bulk")) * ess_scale)
-        tails.append(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="tail", prob=TAIL_PROB)) * ess_scale)
-    rhat_max = float(np.max(rhats)) if rhats else 1.0
-    ess_bulk = float(np.min(bulks)) if bulks else 0.0
-    ess_tail = float(np.min(tails)) if tails else 0.0
+        rhats[name] = float(np.max(array_stats.rhat(a, chain_axis=0, draw_axis=1)))
+        bulks[name] = float(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="bulk"))) * ess_scale
+        tails[name] = float(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="tail",
+                                                   prob=TAIL_PROB))) * ess_scale
+    # the series that sets each figure is named in a failure (NaN counts as the worst R-hat)
+    worst_rhat = max(rhats, key=lambda k: np.nan_to_num(rhats[k], nan=np.inf), default=None)
+    gated = [k for k in bulks if k not in rhat_only]
+    worst_ess = min(gated, key=lambda k: min(bulks[k], tails[k]), default=None)
+    rhat_max = rhats[worst_rhat] if rhats else 1.0
+    ess_bulk = min((bulks[k] for k in gated), default=0.0)
+    ess_tail = min((tails[k] for k in gated), default=0.0)
     divergences, depth_frac, bfmi_min, accept = 0, 0.0, None, None
     if sample_stats is not None:
         if "acceptance_rate" in sample_stats:
@@ -245,12 +255,13 @@ def check_gates(
         bfmi_min=bfmi_min,
         acceptance_rate=accept,
         tau_int=tau_int,
+        rhat_only=list(rhat_only),
     )
     if markov and (not np.isfinite(rhat_max) or rhat_max > gates.rhat_max):
-        diag.fail("rhat", f"R-hat {rhat_max:.4f} > {gates.rhat_max}")
+        diag.fail("rhat", f"R-hat {rhat_max:.4f} > {gates.rhat_max} (worst: {worst_rhat})")
     if not min(ess_bulk, ess_tail) >= gates.ess_min:
         diag.fail("ess" if markov else "ess_exact",
-                  f"ESS (bulk {ess_bulk:.0f}, tail {ess_tail:.0f}) < {gates.ess_min:.0f}")
+                  f"ESS (bulk {ess_bulk:.0f}, tail {ess_tail:.0f}) < {gates.ess_min:.0f} (worst: {worst_ess})")
     if divergences > gates.divergences_max:
         diag.fail("divergences", f"{divergences} divergent transitions > {gates.divergences_max}")
     if depth_frac > gates.tree_depth_max_fraction:
@@ -326,7 +337,7 @@ def diagnose_run(directory: Path, summary: dict) -> Diagnostics | None:
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
     markov = stats is not None
     diag = check_gates(series, gates, stats, ess_scale=1.0 if markov else float(summary.get("chunk", 1.0)),
-                       markov=markov)
+                       markov=markov, rhat_only=tuple(summary.get("diagnostics", {}).get("rhat_only", ())))
     stored = summary.get("diagnostics", {})
     for msg, adv in zip(stored.get("failures", []), stored.get("advice", []), strict=False):
         reproducible = ("R-hat", "ESS", "divergent", "tree depth", "E-BFMI")

@@ -1,5 +1,6 @@
-"""Diagnostics: Wolff's Γ-method on AR(1) series with known τ_int; a short run is flagged with the
-right reason and exit 3 (run and ``nnqm diagnose``); a good run passes."""
+"""Diagnostics: Wolff's Γ-method on AR(1) series with known τ_int; bad runs (too short, badly
+scaled, a bimodal double well with few chains, a too-short spectral fit) are flagged with the
+right reasons and exit 3 (run and ``nnqm diagnose``); a good run passes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from nnqm_ppl.cli import main
 from nnqm_ppl.diagnostics import gamma_method
@@ -49,6 +51,63 @@ def test_short_run_fails_with_reason_and_exit_3(tmp_path: Path, capsys: pytest.C
     assert main(["diagnose", str(out)]) == 3
     printed = json.loads(capsys.readouterr().out)
     assert printed["failures"] == summary["diagnostics"]["failures"]
+
+
+#: V = (x² − 4)²: barrier 16, instanton action ≈ 15, so NUTS chains stay in the well they start in
+BIMODAL = """
+title = "Deep double well with four short chains"
+task = "sample"
+[model]
+kind = "path_integral"
+network = "fourier"
+potential = [16.0, 0.0, -8.0, 0.0, 1.0]
+beta = 4.0
+slices = 16
+[sampler]
+chains = 4
+warmup = 300
+samples = 300
+[observables]
+names = ["x2", "E0"]
+"""
+
+
+def test_bimodal_double_well_flags_disagreeing_chains(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Chains in different wells agree on every even observable; the path mean ⟨x⟩ exposes them:
+    R-hat fails on it, with the several-minima advice, in the run and in ``nnqm diagnose``."""
+    job = tmp_path / "bimodal.toml"
+    job.write_text(BIMODAL)
+    out = tmp_path / "run"
+    assert main(["run", str(job), "--out", str(out), "--no-progress"]) == 3
+    summary = json.loads((out / "summary.json").read_text())
+    tree = xr.open_datatree(out / "samples.nc", engine="h5netcdf")
+    chain_means = tree["observables"]["mean"].values.mean(axis=1)
+    # the scenario: chains on both sides (the seed is the job's default, 0; with four chains both
+    # wells are occupied with probability 7/8)
+    assert chain_means.min() < -1.5 and chain_means.max() > 1.5, chain_means
+    diag = summary["diagnostics"]
+    rhat = [f for f in diag["failures"] if f.startswith("R-hat")]
+    assert rhat and rhat[0].endswith("(worst: mean)"), diag["failures"]
+    assert any("several minima" in a for a in diag["advice"])
+    capsys.readouterr()
+    assert main(["diagnose", str(out)]) == 3
+    assert any(f.startswith("R-hat") for f in json.loads(capsys.readouterr().out)["failures"])
+
+
+def test_badly_scaled_network_saturates_tree_depth(tmp_path: Path) -> None:
+    """The ReLU network (accelerations) has a Hessian whose condition number grows like N²: with
+    max_tree_depth = 6 every transition saturates, and the advice names the 'fourier' network."""
+    job = tmp_path / "scaled.toml"
+    job.write_text(BIMODAL.replace('"fourier"', '"relu"').replace("potential = [16.0, 0.0, -8.0, 0.0, 1.0]",
+                   'potential = [0.0, 0.0, 0.5, 0.0, 1.0]\nboundary = "fixed"\nx_ini = 0.0\nx_fin = 0.0')
+                   .replace("slices = 16", "slices = 32").replace("chains = 4", "chains = 2\nmax_tree_depth = 6")
+                   .replace("300", "200"))
+    out = tmp_path / "run"
+    assert main(["run", str(job), "--out", str(out), "--no-progress"]) == 3
+    diag = json.loads((out / "summary.json").read_text())["diagnostics"]
+    assert diag["tree_depth_fraction"] > 0.5
+    assert any("maximum tree depth" in f for f in diag["failures"]), diag["failures"]
+    assert any(a.startswith("tree depth saturated") and "'fourier' network" in a for a in diag["advice"])
 
 
 def test_short_spectral_fit_fails_with_exit_3(tmp_path: Path) -> None:
