@@ -186,6 +186,29 @@ def test_sincos_is_float64_accurate():
     bound = 2.0**-53 * (1.0 + np.abs(u))
     assert np.all(np.abs(s - np.sin(u)) <= bound)
     assert np.all(np.abs(c - np.cos(u)) <= bound)
+    # the single-output kernel cos(u − kπ/2) is bit for bit the matching sincos output
+    uj = jnp.asarray(u)
+    for k, want in enumerate((c, s, -c, -s)):
+        np.testing.assert_array_equal(np.asarray(jax.jit(nn._cos_quarter)(uj, k)), want)
+
+
+def test_box_muller_draws_are_unchanged():
+    """Same numbers as the two-output formulation: (R cos Θ, R sin Θ) = sincos, concatenated."""
+
+    def reference(key, size):
+        half = (size + 1) // 2
+        k = jax.random.bits(key, (2, half), jnp.uint64) >> 11
+        u1 = (k[0] + 1).astype(jnp.float64) * 2.0**-53
+        u2 = k[1].astype(jnp.float64) * 2.0**-53
+        radius = jnp.sqrt(-2.0 * jnp.log(u1))
+        s, c = nn.sincos(2.0 * math.pi * u2)
+        return jnp.concatenate([radius * c, radius * s])[:size]
+
+    d = nn.BoxMullerNormal(0.0, 1.0)
+    for size in (1, 7, 2000):
+        got = jax.jit(lambda k, size=size: d.sample(k, (size,)))(jax.random.key(size))
+        want = jax.jit(reference, static_argnums=1)(jax.random.key(size), size)
+        np.testing.assert_array_equal(got, want)
 
 
 def test_box_muller_normal_is_exact_and_reproducible():

@@ -100,6 +100,18 @@ def _poly(z: jax.Array, coef: tuple[float, ...]) -> jax.Array:
     return out
 
 
+def _reduce(u: jax.Array) -> tuple[jax.Array, ...]:
+    """u = n π/2 + r: (n as int64, sin r, cos r), |r| ≤ π/4 (see :func:`sincos`)."""
+    n = jnp.round(u * (2.0 / math.pi))
+    r = (u - n * _PIO2_HI) - n * _PIO2_LO
+    z = r * r
+    s = r + r * z * _poly(z, _SIN)
+    hz = 0.5 * z
+    w = 1.0 - hz
+    c = w + (((1.0 - w) - hz) + z * z * _poly(z, _COS))
+    return n.astype(jnp.int64), s, c
+
+
 def sincos(u: jax.Array) -> tuple[jax.Array, jax.Array]:
     """sin u and cos u in float64 from one shared argument reduction (vectorisable).
 
@@ -107,7 +119,8 @@ def sincos(u: jax.Array) -> tuple[jax.Array, jax.Array]:
     a 33-bit head and its tail), |r| ≤ π/4; sin r and cos r are fdlibm's minimax polynomials
     (|error| < 2^-58 on the interval), and the quadrant n mod 4 permutes and signs them:
     (sin u, cos u) = (s, c), (c, −s), (−s, −c), (−c, s). XLA's ``cos`` on CPU is a scalar call
-    (~10 ns); this is a fused elementwise loop (~1 ns per cos).
+    (~10 ns) unless the loop around it vectorises (e.g. a cosine summed over an axis, as in
+    :mod:`nnqm_ppl.observables.correlators`); this is a fused elementwise loop (~1–2 ns).
 
     Parameters
     ----------
@@ -120,18 +133,24 @@ def sincos(u: jax.Array) -> tuple[jax.Array, jax.Array]:
         Absolute error ≤ 2^-53 (1 + |u|) for |u| < 2^20 π/2, i.e. within the rounding of u itself
         (tested against NumPy's libm).
     """
-    n = jnp.round(u * (2.0 / math.pi))
-    r = (u - n * _PIO2_HI) - n * _PIO2_LO
-    z = r * r
-    s = r + r * z * _poly(z, _SIN)
-    hz = 0.5 * z
-    w = 1.0 - hz
-    c = w + (((1.0 - w) - hz) + z * z * _poly(z, _COS))
-    q = n.astype(jnp.int64) & 3
+    n, s, c = _reduce(u)
+    q = n & 3
     odd = (q & 1) == 1
     sin_u = jnp.where(odd, c, s)
     cos_u = jnp.where(odd, s, c)
     return jnp.where(q >= 2, -sin_u, sin_u), jnp.where((q == 1) | (q == 2), -cos_u, cos_u)
+
+
+def _cos_quarter(u: jax.Array, k: jax.Array | int) -> jax.Array:
+    """cos(u − k π/2) (k = 1: sin u), bitwise equal to the matching output of :func:`sincos`.
+
+    One output, so XLA computes it once per element where a two-output ``sincos`` would be
+    recomputed for each consumer.
+    """
+    n, s, c = _reduce(u)
+    q = (n - k) & 3
+    cos_u = jnp.where((q & 1) == 1, s, c)
+    return jnp.where((q == 1) | (q == 2), -cos_u, cos_u)
 
 
 class BoxMullerNormal(dist.Normal):
@@ -141,8 +160,10 @@ class BoxMullerNormal(dist.Normal):
     (k_i the top 53 bits of ``jax.random.bits``), R = sqrt(−2 ln U_1) and Θ = 2π U_2 give two
     independent standard normals R cos Θ and R sin Θ (Box & Muller 1958): exact in distribution
     up to the 2^-53 grid of the uniforms (the tail is cut at R = sqrt(106 ln 2) ≈ 8.6, as
-    ``jax.random.normal``'s is at ≈ 8.3). One 64-bit word per normal and one log, sqrt and
-    :func:`sincos` per pair; the same key gives the same numbers.
+    ``jax.random.normal``'s is at ≈ 8.3). One 64-bit word per normal, one log and sqrt per
+    pair, and :func:`sincos`'s kernel for each normal (as the single-output cos(Θ − kπ/2), bit
+    for bit sincos's values, so that XLA does not compute the pair's sincos twice); the same
+    key gives the same numbers.
     """
 
     def sample(self, key: jax.Array, sample_shape: tuple[int, ...] = ()) -> jax.Array:
@@ -150,12 +171,18 @@ class BoxMullerNormal(dist.Normal):
         shape = tuple(sample_shape) + self.batch_shape + self.event_shape
         size = math.prod(shape)
         half = (size + 1) // 2
-        k = jax.random.bits(key, (2, half), jnp.uint64) >> 11
+        # the 53-bit integers go to float64 through int64 (exact either way; XLA:CPU converts
+        # uint64 with a scalar fix-up loop, int64 with one vector instruction)
+        k = (jax.random.bits(key, (2, half), jnp.uint64) >> 11).astype(jnp.int64)
         u1 = (k[0] + 1).astype(jnp.float64) * 2.0**-53
         u2 = k[1].astype(jnp.float64) * 2.0**-53
         radius = jnp.sqrt(-2.0 * jnp.log(u1))
-        s, c = sincos(2.0 * math.pi * u2)
-        z = jnp.concatenate([radius * c, radius * s])[:size].reshape(shape)
+        # rows R cos Θ and R sin Θ from one single-output kernel (sin Θ = cos(Θ − π/2) by a
+        # quadrant shift, bit for bit what sincos gives): XLA recomputes a two-output sincos
+        # once per consumer
+        quarter = jnp.arange(2)[:, None]
+        z = (radius * _cos_quarter(2.0 * math.pi * u2, quarter)).reshape(-1)[:size]
+        z = z.reshape(shape)
         return self.loc + self.scale * z
 
 
