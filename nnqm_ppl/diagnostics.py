@@ -39,6 +39,8 @@ ADVICE = {
     "which whitens the stiff kinetic term (for a fit: parameters on very different scales — rescale them).",
     "bfmi": "E-BFMI low: the momentum resampling explores energy poorly — reparametrise "
     "(the 'fourier' network) or run longer warmup.",
+    "plateau": "no effective-mass plateau: the correlator is too noisy where the excited states have "
+    "died out — run more samples, or leave 'gap' and 'effective_mass' out of observables.names.",
     "loo": "PSIS-LOO unreliable: the choice of the number of states cannot be trusted — run more "
     "samples, or drop candidate states the data cannot resolve (fit.states) or raise fit.tau_min.",
 }

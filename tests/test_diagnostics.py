@@ -110,6 +110,23 @@ def test_badly_scaled_network_saturates_tree_depth(tmp_path: Path) -> None:
     assert any(a.startswith("tree depth saturated") and "'fourier' network" in a for a in diag["advice"])
 
 
+def test_no_plateau_is_a_gate_failure() -> None:
+    """Paths without correlation in τ (i.i.d. sites) have no effective-mass plateau: the gap is
+    reported as missing with the reason, and the run's gates fail with the plateau advice."""
+    from nnqm_ppl.spec import load_job
+    from nnqm_ppl.tasks.path_integral import measure
+    from nnqm_ppl.theory import theory_from_spec
+
+    job = load_job(ROOT / "inference" / "anharmonic.toml")
+    theory = theory_from_spec(job.model)
+    x = 0.5 * np.random.default_rng(0).normal(size=(2, 200, theory.lattice.slices))
+    obs, _, plots = measure(x, theory, job)
+    assert obs["gap"]["value"] is None and "no plateau" in obs["gap"]["note"]
+    assert obs["gap"]["exact"] == pytest.approx(1.8945530, abs=1e-6)
+    assert [kind for kind, _ in plots["failures"]] == ["plateau"]
+    assert "x2" in obs and "effective_mass" not in obs
+
+
 def test_short_spectral_fit_fails_with_exit_3(tmp_path: Path) -> None:
     """A too-short spectral fit (2 × 300 draws): its gates fail (exit 3, files kept) with the
     number of states marked unreliable, rather than ArviZ's comparison crashing (exit 1)."""

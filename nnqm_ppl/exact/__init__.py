@@ -38,7 +38,9 @@ def _floats(a: Any) -> list[float]:
     return [float(v) for v in np.asarray(a)]
 
 
-def path_integral_exact(lattice: Lattice, potential: Potential) -> dict[str, dict[str, Any]]:
+def path_integral_exact(
+    lattice: Lattice, potential: Potential, *, tm: TransferMatrix | None = None, spectrum: Spectrum | None = None
+) -> dict[str, dict[str, Any]]:
     """Exact lattice and continuum values of the path-integral observables (JSON-ready).
 
     ``"lattice"``: the transfer matrix on the same lattice (a, β, boundary). Site observables
@@ -62,6 +64,10 @@ def path_integral_exact(lattice: Lattice, potential: Potential) -> dict[str, dic
     ----------
     lattice : Lattice
     potential : Potential
+    tm : TransferMatrix, optional
+        ``transfer_matrix(lattice, potential)`` if the caller has built it already.
+    spectrum : Spectrum, optional
+        ``diagonalize(potential, m, ħ, beta=β if periodic else None)`` likewise.
 
     Returns
     -------
@@ -72,8 +78,8 @@ def path_integral_exact(lattice: Lattice, potential: Potential) -> dict[str, dic
     """
     m, hbar = lattice.mass, lattice.hbar
     periodic = lattice.boundary == "periodic"
-    tm = transfer_matrix(lattice, potential)
-    spec = diagonalize(potential, m, hbar, beta=lattice.beta if periodic else None)
+    tm = transfer_matrix(lattice, potential) if tm is None else tm
+    spec = diagonalize(potential, m, hbar, beta=lattice.beta if periodic else None) if spectrum is None else spectrum
 
     ks = tm.correlator_separations()
     dens0 = spec.density(spec.x)

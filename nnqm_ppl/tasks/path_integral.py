@@ -66,15 +66,18 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
         Per-draw series the gates judge: the path mean ⟨x⟩ (odd: chains stuck in different
         wells of a double well disagree on it), its square, ⟨x²⟩ and C(β/4).
     plots : dict
-        What the figures need.
+        What the figures need, and ``failures``: (kind, message) for what could not be measured
+        (no effective-mass plateau for the gap), which fail the run's gates.
     """
     lattice, potential = theory.lattice, theory.potential
     bc, a, m, hbar = lattice.boundary, lattice.a, lattice.mass, lattice.hbar
     names = set(job.observables)
-    exact = path_integral_exact(lattice, potential)
+    tm = transfer_matrix(lattice, potential)
+    spec_c = diagonalize(potential, m, hbar, beta=lattice.beta if bc == "periodic" else None)
+    exact = path_integral_exact(lattice, potential, tm=tm, spectrum=spec_c)
     ex, co = exact["lattice"], exact["continuum"]
     obs: dict = {}
-    plots: dict = {"a": a, "beta": lattice.beta}
+    plots: dict = {"a": a, "beta": lattice.beta, "failures": []}
 
     n_tau = lattice.slices // 2 + 1 if bc == "periodic" else None
     c_series = lat.correlator_series(x, n_tau, boundary=bc)
@@ -91,16 +94,24 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
         plots["correlator"] = (corr, np.asarray(c_ex), np.asarray(c_co))
         if "correlator" in names:
             obs["correlator"] = _entry(corr, c_ex, c_co)
+    fit = None
+    periodic = bc == "periodic"
     if "gap" in names or "effective_mass" in names:
-        periodic = bc == "periodic"
         mean_series = None if potential.is_even else lat.site_mean_series(x, boundary=bc)
-        fit = spectrum.plateau_gap(
-            c_series,
-            a,
-            kind="cosh" if periodic else "log",
-            beta=lattice.beta if periodic else None,
-            mean_series=mean_series,
-        )
+        try:
+            fit = spectrum.plateau_gap(
+                c_series,
+                a,
+                kind="cosh" if periodic else "log",
+                beta=lattice.beta if periodic else None,
+                mean_series=mean_series,
+            )
+        except ValueError as exc:  # too noisy a correlator: the run cannot deliver the gap
+            plots["failures"].append(("plateau", f"gap: {exc}"))
+            if "gap" in names:
+                obs["gap"] = {"value": None, "mcse": None, "exact": ex["gap"], "continuum": co["gap"],
+                              "note": str(exc)}
+    if fit is not None:
         # the exact lattice effective mass, by the same formula: its weighted mean over the
         # plateau window differs from the gap by the excited-state contamination of the window
         _, m_exact = spectrum.effective_mass_curve(
@@ -132,8 +143,6 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
         half = job.task_spec.histogram_range
         edges = np.linspace(-half, half, job.task_spec.histogram_bins + 1)
         centres = 0.5 * (edges[1:] + edges[:-1])
-        tm = transfer_matrix(lattice, potential)
-        spec_c = diagonalize(potential, m, hbar, beta=lattice.beta if bc == "periodic" else None)
         if "psi0_squared" in names:
             dens = wavefunction.position_density(x, edges, boundary=bc)
             beta_c = lattice.beta if bc == "periodic" else None
@@ -241,6 +250,8 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
                           extra={"lattice_spacing": theory.lattice.a})
     observables, series, plots = measure(x, theory, job)
     diagnostics = check_gates(series, job.gates, stats, markov=job.sampler.method != "exact", rhat_only=RHAT_ONLY)
+    for kind, message in plots["failures"]:
+        diagnostics.fail(kind, message)
     obs_tree = arviz_base.from_dict({"posterior": series})
     figures = {
         "trace": lambda: _arviz_plot("plot_trace_dist", obs_tree),
