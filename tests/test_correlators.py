@@ -159,7 +159,8 @@ def test_cos_reduce_is_float64_accurate():
     omega = rng.normal(0.0, 3.0, (64, 16, 2))
     y = rng.normal(0.0, 2.0, (5, 2))
     shift, weight = rng.uniform(-np.pi, np.pi, (64, 16)), rng.normal(size=(64, 16))
-    got = np.asarray(jax.jit(corr._cos_reduce)(*map(jnp.asarray, (omega, y, shift, weight))))
+    reduce = jax.jit(lambda o, c, w, y: corr._cos_reduce(o, c, w, y=y))
+    got = np.asarray(reduce(*map(jnp.asarray, (omega, shift, weight, y))))
     u = np.einsum("bnd,kd->bkn", omega, y) + shift[:, None, :]
     terms = weight[:, None, :] * np.cos(u)
     want = np.array([[math.fsum(t) for t in row] for row in terms])

@@ -221,9 +221,7 @@ def _map_chunks(net: Network, key: jax.Array, chunk: int, n_chunks: int, stat) -
     """
 
     def body(c: jax.Array) -> dict:
-        # the barrier keeps the draws out of the estimator's fusions: fused into them, the
-        # sampler's integer work is recomputed per point and stops XLA vectorising the cosines
-        return stat(jax.lax.optimization_barrier(sample_params(net, key, chunk, start=c * chunk)))
+        return stat(sample_params(net, key, chunk, start=c * chunk))
 
     idx = jnp.arange(n_chunks)
     devices = jax.local_devices()
@@ -235,8 +233,18 @@ def _map_chunks(net: Network, key: jax.Array, chunk: int, n_chunks: int, stat) -
                          out_specs=spec, check_vma=False)(idx)
 
 
-def _cos_reduce(omega: jax.Array, y: jax.Array, shift: jax.Array | None = None,
-                weight: jax.Array | None = None) -> jax.Array:
+def _materialised(*arrays: jax.Array) -> tuple[jax.Array, ...]:
+    """The arrays, computed before anything that uses them (an ``optimization_barrier``).
+
+    Keeps the sampler out of the cosine reductions: fused into them, its integer work is
+    recomputed for every point and stops XLA:CPU vectorising the loop. Only what the
+    estimator reads goes through it, so unused draws are still dropped by the compiler.
+    """
+    return jax.lax.optimization_barrier(arrays)
+
+
+def _cos_reduce(omega: jax.Array, shift: jax.Array | None = None,
+                weight: jax.Array | None = None, *, y: jax.Array) -> jax.Array:
     """Σ_i w_i cos(ω_i·y_k + c_i) over the neurons, for every network and every k.
 
     Written as one elementwise expression (ω·y unrolled over the d components) reduced over
@@ -249,12 +257,12 @@ def _cos_reduce(omega: jax.Array, y: jax.Array, shift: jax.Array | None = None,
     ----------
     omega : Array, shape (B, N, d)
         Frequencies ω_i of each network's neurons.
-    y : Array, shape (K, d)
-        The vectors y_k.
     shift : Array, shape (B, N), optional
         Phases c_i (default 0).
     weight : Array, shape (B, N), optional
         Weights w_i (default 1).
+    y : Array, shape (K, d)
+        The vectors y_k (keyword).
 
     Returns
     -------
@@ -275,7 +283,7 @@ def _field(net: Network, params: dict, x: jax.Array) -> jax.Array:
     w = net.readout(params)
     if ph.amplitude is not None:
         w = w * ph.amplitude(params)
-    return _cos_reduce(ph.frequency(params), x, params[ph.site], w)
+    return _cos_reduce(*_materialised(ph.frequency(params), params[ph.site], w), y=x)
 
 
 def _plain_stat(net: Network, x: jax.Array, order: int):
@@ -401,6 +409,10 @@ def _conditional_cos_stat(net: Network, x: jax.Array, order: int):
     def stat(params: dict) -> dict:
         omega = ph.frequency(params)  # (chunk, N, d)
         amp = None if ph.amplitude is None else ph.amplitude(params)  # (chunk, N)
+        if amp is None:
+            (omega,) = _materialised(omega)
+        else:
+            omega, amp = _materialised(omega, amp)
         cols = [None] * len(keys)
         for k in sorted({k for _, k in keys}):
             w = None if amp is None else amp**k
@@ -410,7 +422,7 @@ def _conditional_cos_stat(net: Network, x: jax.Array, order: int):
                 if kk == k and not any(v):
                     cols[i] = const
             if k in by_power:
-                sums_k = _cos_reduce(omega, ys[k], None, w)
+                sums_k = _cos_reduce(omega, None, w, y=ys[k])
                 for j, i in enumerate(by_power[k]):
                     cols[i] = sums_k[:, j]
         sums_all = jnp.stack(cols, axis=1) @ weights.T  # (chunk, groups)
