@@ -169,7 +169,7 @@ def test_cos_reduce_is_float64_accurate():
 
 
 def test_chunks_spread_over_host_devices_give_the_same_numbers(tmp_path):
-    """Two host devices (shard_map over chunks): the same networks, so the same series."""
+    """Two host devices (half of the chunks each): the same networks, so the same series."""
     script = tmp_path / "two_devices.py"
     script.write_text(
         "import jax, numpy as np, nnqm_ppl\n"
@@ -325,7 +325,8 @@ def test_memory_is_flat_in_m(estimator):
     x = jnp.asarray(PTS4)
     sizes = {}
     for n_chunks in (10, 1000):
-        lowered = corr._field_series.lower(net, jax.random.key(0), x, 100, n_chunks, 4, estimator)
+        lowered = corr._field_series.lower(net, jax.random.key(0), x, jnp.asarray(0), 100,
+                                           n_chunks, 4, estimator)
         sizes[n_chunks] = lowered.compile().memory_analysis().temp_size_in_bytes
     assert set(seen) == {(100, 10, 2)}  # (chunk, width, d): never (M, width, d)
     series_bytes = (1000 - 10) * (4 + 16 + 1) * 8

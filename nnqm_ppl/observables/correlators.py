@@ -35,7 +35,7 @@ over the neurons with nothing else consuming them (:func:`_cos_reduce`: the plai
 :func:`_conditional_cos_stat`), the one shape in which XLA:CPU vectorises float64 ``cos``
 (~1 ns instead of a ~10 ns scalar call). Drawing the parameters (threefry bits and
 Box–Muller) is then most of the cost. With several local devices the chunks are spread over
-them (:func:`_map_chunks`); on a CPU that takes
+them (:func:`_on_devices`); on a CPU that takes
 ``XLA_FLAGS=--xla_force_host_platform_device_count=<cores>`` before JAX starts.
 
 Errors are batch means: the chunk means are i.i.d. draws (chain = 1, draw = chunk index) whose
@@ -61,7 +61,6 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, PartitionSpec
 
 from nnqm_ppl.networks.neurons import Network, as_points, sample_params, sincos
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
@@ -209,28 +208,39 @@ def plan_chunks(
     return math.ceil(networks / n_chunks), n_chunks
 
 
-def _map_chunks(net: Network, key: jax.Array, chunk: int, n_chunks: int, stat) -> dict:
-    """``lax.map`` over chunk indices of ``stat(params)`` (a dict of chunk means).
+def _map_chunks(net: Network, key: jax.Array, chunk: int, n_chunks: int, stat,
+                first: int | jax.Array = 0) -> dict:
+    """``lax.map`` of ``stat(params)`` (a dict of chunk means) over chunks first, first + 1, ...
 
-    With several local devices (e.g. ``XLA_FLAGS=--xla_force_host_platform_device_count=2``
-    on a 2-core CPU) and ``n_chunks`` a multiple of their number, the chunk indices are split
-    evenly over them (``shard_map``; each device runs its own ``lax.map``): XLA:CPU runs most
-    fusions of one program on one thread, so this is what uses the other cores. Network n is
-    still drawn from ``fold_in(key, n)``, so the numbers do not depend on the device count
-    except through ``chunk``.
+    Chunk c holds networks c·chunk, ..., (c + 1)·chunk − 1, network n drawn from
+    ``fold_in(key, n)`` (:func:`~nnqm_ppl.networks.neurons.sample_params`).
     """
 
     def body(c: jax.Array) -> dict:
         return stat(sample_params(net, key, chunk, start=c * chunk))
 
-    idx = jnp.arange(n_chunks)
+    return jax.lax.map(body, first + jnp.arange(n_chunks))
+
+
+def _on_devices(series, n_chunks: int, *args: jax.Array) -> dict[str, np.ndarray]:
+    """``series(*args, first, n)`` over consecutive ranges of the chunks, one per local device.
+
+    Each device gets its own call (inputs placed on it), dispatched before any result is
+    awaited, so the devices run concurrently; the results are concatenated in chunk order, so
+    they do not depend on the number of devices. XLA:CPU runs most fusions of one program on
+    one thread, so on a CPU this is what uses the other cores; it needs
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=<cores>`` before JAX starts. (One
+    ``shard_map`` program over the devices does the same work but its resident memory grew by
+    ~5 kB per chunk on XLA:CPU; separate calls stay flat.)
+    """
     devices = jax.local_devices()
-    if len(devices) == 1 or n_chunks % len(devices):
-        return jax.lax.map(body, idx)
-    mesh = Mesh(np.array(devices), ("chunks",))
-    spec = PartitionSpec("chunks")
-    return jax.shard_map(lambda i: jax.lax.map(body, i), mesh=mesh, in_specs=spec,
-                         out_specs=spec, check_vma=False)(idx)
+    bounds = np.linspace(0, n_chunks, len(devices) + 1).round().astype(int)
+    outs = []
+    for dev, lo, hi in zip(devices, bounds[:-1], bounds[1:], strict=True):
+        if hi > lo:
+            placed = [jax.device_put(a, dev) for a in (*args, jnp.asarray(lo))]
+            outs.append(series(*placed, int(hi - lo)))
+    return {k: np.concatenate([np.asarray(o[k]) for o in outs]) for k in outs[0]}
 
 
 def _materialised(*arrays: jax.Array) -> tuple[jax.Array, ...]:
@@ -501,10 +511,10 @@ def _conditional_stat(net: Network, x: jax.Array, order: int):
     return stat
 
 
-@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
+@partial(jax.jit, static_argnums=(0, 4, 5, 6, 7))
 def _field_series(
-    net: Network, key: jax.Array, x: jax.Array, chunk: int, n_chunks: int, order: int,
-    estimator: str,
+    net: Network, key: jax.Array, x: jax.Array, first: jax.Array, chunk: int, n_chunks: int,
+    order: int, estimator: str,
 ) -> dict:
     if estimator == "plain":
         make = _plain_stat
@@ -512,7 +522,12 @@ def _field_series(
         make = _conditional_cos_stat
     else:
         make = _conditional_stat
-    return _map_chunks(net, key, chunk, n_chunks, make(net, x, order))
+    return _map_chunks(net, key, chunk, n_chunks, make(net, x, order), first)
+
+
+def _series_call(net: Network, key: jax.Array, x: jax.Array, first: jax.Array, n: int, *,
+                 chunk: int, order: int, estimator: str) -> dict:
+    return _field_series(net, key, x, first, chunk, n, order, estimator)
 
 
 def _g4c(y: jnp.ndarray) -> jnp.ndarray:
@@ -622,8 +637,9 @@ def correlators(
     per_net = net.width * max(n_pts, net.dim + 2)
     chunk, n_chunks = plan_chunks(networks, per_net, chunk, min_chunks,
                                   multiple=jax.local_device_count())
-    raw = _field_series(net, key, x, chunk, n_chunks, order, estimator)
-    series = {k: np.asarray(v)[None] for k, v in raw.items()}
+    raw = _on_devices(partial(_series_call, net, chunk=chunk, order=order,
+                              estimator=estimator), n_chunks, key, x)
+    series = {k: v[None] for k, v in raw.items()}
     integrated: tuple[str, ...] = ()
     g1 = mean_estimate(series["phi"])
     if estimator == "conditional":
@@ -659,10 +675,10 @@ def correlators(
     )
 
 
-@partial(jax.jit, static_argnums=(0, 4, 5, 6))
+@partial(jax.jit, static_argnums=(0, 5, 6, 7))
 def _mixed_series(
-    net: Network, key: jax.Array, x: jax.Array, y: jax.Array, chunk: int, n_chunks: int,
-    neuron: int,
+    net: Network, key: jax.Array, x: jax.Array, y: jax.Array, first: jax.Array, chunk: int,
+    n_chunks: int, neuron: int,
 ) -> dict:
     def stat(params: dict) -> dict:
         phi = net.forward(params, x)  # (chunk, P)
@@ -673,7 +689,7 @@ def _mixed_series(
             "phi2_h2": jnp.einsum("bp,br,bq,bs->prqs", phi, phi, h, h) / b,
         }
 
-    return _map_chunks(net, key, chunk, n_chunks, stat)
+    return _map_chunks(net, key, chunk, n_chunks, stat, first)
 
 
 def field_neuron_correlators(
@@ -720,8 +736,10 @@ def field_neuron_correlators(
     per_net = net.width * max(xp.shape[0] + yp.shape[0], net.dim + 2)
     chunk, n_chunks = plan_chunks(networks, per_net, chunk, min_chunks,
                                   multiple=jax.local_device_count())
-    raw = _mixed_series(net, key, xp, yp, chunk, n_chunks, int(neuron))
-    series = {k: np.asarray(v)[None] for k, v in raw.items()}
+    raw = _on_devices(lambda k, a, b, first, n: _mixed_series(net, k, a, b, first, chunk, n,
+                                                              int(neuron)),
+                      n_chunks, key, xp, yp)
+    series = {k: v[None] for k, v in raw.items()}
     return FieldNeuronResult(
         neuron=int(neuron),
         networks=chunk * n_chunks,
