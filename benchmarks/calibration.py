@@ -3,16 +3,17 @@
 The fit of ``inference/cosnet_hyperparameters.toml`` (Cos-net σ_a, σ_b from G2 at the τ and
 covariance of ``inference/data/cosnet_g2.csv``): ``--datasets`` parameter sets θ* drawn from the
 job's prior, data from the likelihood at θ*, a NUTS posterior for each
-(:func:`nnqm_ppl.fitting.calibrate`, one chain, ``--warmup`` + ``--samples`` draws). Printed per
+(:func:`nnqm_ppl.fitting.calibrate`, one chain, the job's warm-up, draws and target acceptance
+unless ``--warmup`` / ``--samples`` say otherwise). Printed per
 parameter: the fraction of central 90% intervals that cover θ* (target 90% ± 8%; its binomial
 standard error), the histogram of the ranks of θ* among the ``samples // thin`` thinned draws
 in ``--bins`` bins, and the χ² test of its flatness (p-value); also the divergences and the time.
 The test suite runs the same check at 50 data sets (``tests/test_fitting.py``).
 
-The data sets are fitted in batches of ``--batch`` (50) calls of :func:`~nnqm_ppl.fitting.calibrate`
-with ``jax.clear_caches()`` between them: in one process, ~100+ NUTS runs leave enough compiled
-XLA:CPU code mapped to exhaust ``vm.max_map_count`` (200 data sets in one call aborted with
-"LLVM ERROR: Unable to allocate section memory").
+Coverage is also split by whether the data set's run had divergent transitions, with the prior
+draws θ* of the divergent runs (where in parameter space the sampler struggles).
+:func:`~nnqm_ppl.fitting.calibrate` releases compiled programs every 50 data sets, so any number
+fits in one process.
 
 Run: ``python benchmarks/calibration.py --datasets 200`` (exit 1 if a check fails).
 """
@@ -20,7 +21,6 @@ Run: ``python benchmarks/calibration.py --datasets 200`` (exit 1 if a check fail
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import sys
 import time
@@ -37,48 +37,37 @@ from nnqm_ppl.spec import load_job
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _quantiles(v: np.ndarray) -> str:
+    return " / ".join(f"{x:.3g}" for x in np.quantile(v, [0.1, 0.5, 0.9])) if v.size else "-"
+
+
 def main() -> int:
     """Run the SBC, print coverage and rank flatness; exit 1 if coverage or flatness fails."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--job", type=Path, default=ROOT / "inference" / "cosnet_hyperparameters.toml")
     ap.add_argument("--datasets", type=int, default=200)
-    ap.add_argument("--warmup", type=int, default=300)
-    ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--warmup", type=int, default=None, help="default: the job's sampler.warmup")
+    ap.add_argument("--samples", type=int, default=None, help="default: the job's sampler.samples")
     ap.add_argument("--thin", type=int, default=10)
     ap.add_argument("--bins", type=int, default=10)
     ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--batch", type=int, default=50,
-                    help="data sets per fitting.calibrate call; compiled programs are released between calls")
     args = ap.parse_args()
     if args.datasets < 50:
         ap.error("--datasets must be >= 50 (the issue's full size)")
 
     job = load_job(args.job)
+    args.warmup = job.sampler.warmup if args.warmup is None else args.warmup
+    args.samples = job.sampler.samples if args.samples is None else args.samples
     data = fitting.load_data(job.task_spec.data)
     problem = fitting.fit_problem(job.task_spec, job.model, data)
     t0 = time.perf_counter()
-    ranks: dict[str, list] = {}
-    hits: dict[str, float] = {}
-    divergences = 0
-    per_batch = []  # (divergences, {name: covered count}) per batch: per data set with --batch 1
-    sizes = [min(args.batch, args.datasets - i) for i in range(0, args.datasets, args.batch)]
-    for key, size in zip(jax.random.split(jax.random.key(args.seed), len(sizes)), sizes, strict=True):
-        part = fitting.calibrate(problem, key, datasets=size, warmup=args.warmup, samples=args.samples,
-                                 thin=args.thin)
-        for name, r in part["ranks"].items():
-            ranks.setdefault(name, []).extend(r.tolist())
-            hits[name] = hits.get(name, 0.0) + part["coverage"][name] * size
-        divergences += part["divergences"]
-        per_batch.append((part["divergences"], {n: c * size for n, c in part["coverage"].items()}, size))
-        jax.clear_caches()  # each data set's run leaves compiled code mapped: release it per batch
-        gc.collect()
-    res = {"ranks": {n: np.asarray(r) for n, r in ranks.items()},
-           "coverage": {n: h / args.datasets for n, h in hits.items()},
-           "draws": part["draws"], "divergences": divergences}
+    res = fitting.calibrate(problem, jax.random.key(args.seed), datasets=args.datasets, warmup=args.warmup,
+                            samples=args.samples, thin=args.thin, target_accept=job.sampler.target_accept)
     elapsed = time.perf_counter() - t0
     n = args.datasets
     se = math.sqrt(0.9 * 0.1 / n)
-    print(f"SBC of {args.job.name}: {n} data sets, NUTS {args.warmup} + {args.samples} draws (1 chain), "
+    print(f"SBC of {args.job.name}: {n} data sets, NUTS {args.warmup} + {args.samples} draws (1 chain, "
+          f"target_accept {job.sampler.target_accept}), "
           f"ranks among L = {res['draws']} thinned draws, {args.bins} bins, seed {args.seed}")
     print(f"divergences {res['divergences']}, {elapsed:.0f} s ({elapsed / n:.2f} s a data set)")
     ok = True
@@ -90,12 +79,12 @@ def main() -> int:
         ok &= good
         print(f"{name:8s} 90% ETI coverage {cov:.3f} ± {se:.3f}   rank χ² p = {p:.3f}   "
               f"counts {counts.tolist()}   {'ok' if good else 'FAIL'}")
-    if args.batch == 1:  # coverage of the data sets whose posterior run had no divergence vs the rest
-        for label, sel in (("no divergences", [b for b in per_batch if b[0] == 0]),
-                           ("with divergences", [b for b in per_batch if b[0] > 0])):
-            m = sum(b[2] for b in sel)
-            cov = {n: sum(b[1][n] for b in sel) / m for n in res["ranks"]} if m else {}
-            print(f"{label:17s}: {m:4d} data sets, coverage " + ", ".join(f"{n} {c:.3f}" for n, c in cov.items()))
+    bad = res["diverging"] > 0
+    for label, sel in (("no divergences", ~bad), ("with divergences", bad)):
+        cov = ", ".join(f"{n} {np.mean(c[sel]):.3f}" for n, c in res["covered"].items()) if sel.any() else "-"
+        print(f"{label:17s}: {int(sel.sum()):4d} data sets, coverage {cov}")
+    for name, t in res["truth"].items():
+        print(f"θ* {name:8s} (10/50/90%): all {_quantiles(t)};  divergent runs {_quantiles(t[bad])}")
     return 0 if ok else 1
 
 

@@ -57,6 +57,8 @@ __all__ = [
     "fit_problem",
     "posterior_summary",
     "flat_parameters",
+    "posterior_modes",
+    "mode_finder",
     "calibrate",
 ]
 
@@ -694,6 +696,63 @@ def posterior_summary(posterior: xr.Dataset | xr.DataTree, names: tuple[str, ...
     return out
 
 
+def posterior_modes(problem: FitProblem, y_w: np.ndarray, key: jax.Array, starts: int) -> list[dict]:
+    """Posterior modes found by L-BFGS from random starting points, best first.
+
+    Each start is drawn as NumPyro's default initialisation draws it (uniform in (−2, 2) in the
+    unconstrained space); L-BFGS (SciPy) minimises NumPyro's potential energy −log p(θ, y) with
+    JAX gradients from there. NUTS chains started at these points skip the long transient that
+    a sharply peaked likelihood (data far more precise than the prior) otherwise costs: started
+    at random, warm-up can end before the chain reaches the posterior, which shows up as
+    divergences and undercoverage (BENCHMARKS.md, simulation-based calibration).
+
+    Parameters
+    ----------
+    problem : FitProblem
+    y_w : ndarray
+        Whitened data.
+    key : jax.Array
+    starts : int
+        Number of starting points (one optimisation each).
+
+    Returns
+    -------
+    list of dict
+        Unconstrained parameters (site -> array), one per start, ordered by potential energy.
+    """
+    return mode_finder(problem)(y_w, key, starts)
+
+
+def mode_finder(problem: FitProblem) -> Callable[[np.ndarray, jax.Array, int], list[dict]]:
+    """:func:`posterior_modes` for one problem with its energy compiled once (for many data sets)."""
+    from jax.flatten_util import ravel_pytree
+    from numpyro.infer.util import initialize_model, potential_energy
+    from scipy.optimize import minimize
+
+    init = initialize_model(jax.random.key(0), problem.model, model_kwargs={"y_w": problem.y_w})
+    flat, unravel = ravel_pytree(init.param_info.z)
+
+    @jax.jit
+    def energy(v: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return jax.value_and_grad(lambda u: potential_energy(problem.model, (), {"y_w": y}, unravel(u)))(v)
+
+    def find(y_w: np.ndarray, key: jax.Array, starts: int) -> list[dict]:
+        y = jnp.asarray(y_w)
+
+        def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
+            e, g = energy(jnp.asarray(v), y)
+            return float(e), np.asarray(g, dtype=float)
+
+        found = []
+        for v0 in np.asarray(jax.random.uniform(key, (starts, flat.size), minval=-2.0, maxval=2.0)):
+            res = minimize(fun, v0, jac=True, method="L-BFGS-B")
+            found.append((res.fun if np.isfinite(res.fun) else np.inf, res.x))
+        found.sort(key=lambda t: t[0])
+        return [unravel(jnp.asarray(x)) for _, x in found]
+
+    return find
+
+
 def calibrate(
     problem: FitProblem,
     key: jax.Array,
@@ -703,13 +762,21 @@ def calibrate(
     samples: int = 400,
     thin: int = 4,
     target_accept: float = 0.9,
+    release_every: int = 50,
+    starts: int = 4,
 ) -> dict[str, Any]:
     """Simulation-based calibration (Talts et al. 2018) of a fit problem.
 
     For each of ``datasets`` draws θ* from the prior and data from the likelihood at θ*, NUTS
-    samples the posterior (one chain; the compiled sampler is reused through
-    ``jit_model_args``); the rank of θ* among ``samples // thin`` thinned draws and whether the
+    samples the posterior (one chain started at the best of ``starts`` posterior modes,
+    :func:`posterior_modes`, as the ``fit`` task starts its chains; the compiled sampler is
+    reused through ``jit_model_args``); the rank of θ* among ``samples // thin`` thinned draws and whether the
     central 90% interval covers θ* are recorded for every scalar parameter.
+
+    Every run leaves compiled XLA:CPU code mapped in the process; after ``release_every`` data
+    sets the compiled programs are released (``jax.clear_caches()``) and the sampler is compiled
+    afresh, so that any number of data sets fits under the kernel's ``vm.max_map_count`` (200
+    data sets without release aborted with "LLVM ERROR: Unable to allocate section memory").
 
     Parameters
     ----------
@@ -718,31 +785,49 @@ def calibrate(
     key : jax.Array
     datasets, warmup, samples, thin : int
     target_accept : float
+    release_every : int
+        Data sets between releases of the compiled programs (each costs one recompilation).
+    starts : int
+        Starting points of the mode search per data set.
 
     Returns
     -------
     dict
         ``ranks`` (name -> int array, values 0..samples // thin), ``coverage`` (name -> fraction
-        of 90% intervals covering the truth), ``draws`` (L = samples // thin), ``divergences``.
+        of 90% intervals covering the truth), ``draws`` (L = samples // thin), ``divergences``
+        (total) and, per data set, ``truth`` (name -> θ*), ``covered`` (name -> bool) and
+        ``diverging`` (divergent transitions of its run).
     """
+    import gc
+
     from numpyro.infer import MCMC, NUTS, Predictive
+
+    def sampler() -> MCMC:
+        return MCMC(NUTS(problem.model, target_accept_prob=target_accept), num_warmup=warmup,
+                    num_samples=samples, num_chains=1, progress_bar=False, jit_model_args=True)
 
     k_prior, k_fit = jax.random.split(key)
     sims = Predictive(problem.model, num_samples=datasets)(k_prior)
-    mcmc = MCMC(NUTS(problem.model, target_accept_prob=target_accept), num_warmup=warmup, num_samples=samples,
-                num_chains=1, progress_bar=False, jit_model_args=True)
-    truth_names = list(flat_parameters({n: np.asarray(sims[n])[None] for n in problem.names}, problem.names))
-    ranks: dict[str, list[int]] = {n: [] for n in truth_names}
-    covered: dict[str, list[bool]] = {n: [] for n in truth_names}
-    divergences = 0
+    truth = flat_parameters({n: np.asarray(sims[n])[None] for n in problem.names}, problem.names)
+    truth = {name: v[0] for name, v in truth.items()}
+    ranks: dict[str, list[int]] = {n: [] for n in truth}
+    covered: dict[str, list[bool]] = {n: [] for n in truth}
+    diverging: list[int] = []
+    mcmc, modes = sampler(), mode_finder(problem)
     for i, k in enumerate(jax.random.split(k_fit, datasets)):
-        mcmc.run(k, y_w=sims["y"][i], extra_fields=("diverging",))
-        divergences += int(np.sum(mcmc.get_extra_fields()["diverging"]))
+        if i and i % release_every == 0:
+            del mcmc, modes
+            jax.clear_caches()
+            gc.collect()
+            mcmc, modes = sampler(), mode_finder(problem)
+        k_start, k_run = jax.random.split(k)
+        start = modes(sims["y"][i], k_start, starts)[0]
+        mcmc.run(k_run, y_w=sims["y"][i], init_params=start, extra_fields=("diverging",))
+        diverging.append(int(np.sum(mcmc.get_extra_fields()["diverging"])))
         post = mcmc.get_samples()
         draws = flat_parameters({n: np.asarray(post[n])[None] for n in problem.names}, problem.names)
-        truth = flat_parameters({n: np.asarray(sims[n][i])[None, None] for n in problem.names}, problem.names)
         for name, v in draws.items():
-            t = float(truth[name].ravel()[0])
+            t = float(truth[name][i])
             v = v.ravel()
             ranks[name].append(int(np.sum(v[::thin] < t)))
             lo, hi = np.quantile(v, [0.05, 0.95])
@@ -751,5 +836,8 @@ def calibrate(
         "ranks": {n: np.asarray(r) for n, r in ranks.items()},
         "coverage": {n: float(np.mean(c)) for n, c in covered.items()},
         "draws": len(range(0, samples, thin)),
-        "divergences": divergences,
+        "divergences": int(sum(diverging)),
+        "truth": truth,
+        "covered": {n: np.asarray(c) for n, c in covered.items()},
+        "diverging": np.asarray(diverging),
     }

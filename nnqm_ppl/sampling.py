@@ -352,6 +352,7 @@ def run_mcmc(
     model_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
     dims: dict[str, list[str]] | None = None,
+    init_params: dict[str, Any] | None = None,
 ) -> xr.DataTree:
     """Sample ``model`` with NUTS or HMC through :class:`numpyro.infer.MCMC`, in segments.
 
@@ -372,6 +373,9 @@ def run_mcmc(
     dims : dict, optional
         Dimension names of sites (e.g. ``{"x": ["site"]}``). Given explicitly because
         arviz-base 1.3's dimension inference fails on lazily imported NumPyro.
+    init_params : dict, optional
+        Starting points of the chains in the unconstrained space, site -> array with a leading
+        axis over all the run's chains (default: NumPyro's, uniform in (−2, 2)).
 
     Returns
     -------
@@ -416,8 +420,11 @@ def run_mcmc(
             if jax.process_count() > 1:  # the keys one process would give these chains
                 key = jax.random.split(key, sampler.chains)[mine]
                 key = key if batched else key[0]
+            start = None
+            if init_params is not None:  # this process's chains; no chain axis for a single chain
+                start = {k: np.asarray(v)[mine] if batched else np.asarray(v)[mine][0] for k, v in init_params.items()}
             try:
-                mcmc.warmup(key, extra_fields=_EXTRA_FIELDS, **kwargs)
+                mcmc.warmup(key, extra_fields=_EXTRA_FIELDS, init_params=start, **kwargs)
             except RuntimeError as exc:
                 if "Cannot find valid initial parameters" not in str(exc):
                     raise

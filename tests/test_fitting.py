@@ -134,15 +134,19 @@ def test_covariance_from_correlated_draws() -> None:
 
 def test_simulation_based_calibration() -> None:
     """50 synthetic Cos-net G2 data sets from the prior: the 90% ETI covers the truth in 90% ± 8%
-    of cases and the rank histogram is flat (χ² test, p > 0.001)."""
+    of cases and the rank histogram is flat (χ² test, p > 0.001). Compiled programs are released
+    halfway (``release_every``), as they must be for the 200 data sets of NNQM_FULL=1."""
     job = load_job(ROOT / "inference" / "cosnet_hyperparameters.toml")
     data = fitting.load_data(job.task_spec.data)
     problem = fitting.fit_problem(job.task_spec, job.model, data)
     n = 200 if FULL else 50
-    res = fitting.calibrate(problem, jax.random.key(3), datasets=n, warmup=200, samples=400, thin=4)
+    res = fitting.calibrate(problem, jax.random.key(3), datasets=n, warmup=200, samples=400, thin=4,
+                            release_every=25)
+    assert res["diverging"].shape == (n,) and res["divergences"] == res["diverging"].sum()
     bins = 5
     for name, ranks in res["ranks"].items():
         assert abs(res["coverage"][name] - 0.9) <= 0.08, (name, res["coverage"][name])
+        assert res["coverage"][name] == np.mean(res["covered"][name]) and res["truth"][name].shape == (n,)
         counts = np.histogram(ranks, bins=bins, range=(0, res["draws"] + 1))[0]
         assert stats.chisquare(counts).pvalue > 1e-3, (name, counts)
 

@@ -1,7 +1,9 @@
 """Task ``fit``: posteriors of spectral, coupling or network parameters from an observed correlator.
 
 The data (:func:`nnqm_ppl.fitting.load_data`) are cut to the fit range; each candidate model is
-sampled with NUTS through :func:`nnqm_ppl.sampling.run_mcmc`; for a spectral fit with several
+sampled with NUTS through :func:`nnqm_ppl.sampling.run_mcmc`, every chain started at the
+posterior mode that L-BFGS finds from the chain's own random point
+(:func:`nnqm_ppl.fitting.posterior_modes`); for a spectral fit with several
 candidate K the PSIS-LOO expected log predictive density (ArviZ) picks the smallest K whose
 elpd is within one standard error of the best (the one-standard-error rule). The chosen fit's
 parameters are gated like any MCMC run.
@@ -173,8 +175,13 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
                         f"{biggest.n_params} parameters")
     trees = {}
     for k, problem in problems.items():
-        key, sub = jax.random.split(key)
-        tree = run_mcmc(problem.model, job.sampler, sub, model_kwargs={"y_w": problem.y_w}, progress=progress)
+        key, sub, k_start = jax.random.split(key, 3)
+        # each chain starts at the posterior mode found from its own random point (distinct modes
+        # stay distinct, so R-hat still sees them), not in the prior's bulk far from sharp data
+        modes = fitting.posterior_modes(problem, problem.y_w, k_start, job.sampler.chains)
+        starts = {name: np.stack([np.asarray(m[name]) for m in modes]) for name in modes[0]}
+        tree = run_mcmc(problem.model, job.sampler, sub, model_kwargs={"y_w": problem.y_w}, progress=progress,
+                        init_params=starts)
         trees[k] = _with_log_likelihood(tree, problem)
     chosen, criterion, loo_problems = choose_states(trees) if task.kind == "spectral" else (0, {}, [])
     problem, tree = problems[chosen], trees[chosen]
