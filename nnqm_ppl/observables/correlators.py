@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -236,18 +235,11 @@ def _on_devices(series, n_chunks: int, *args: jax.Array) -> dict[str, np.ndarray
     """
     devices = jax.local_devices()
     bounds = np.linspace(0, n_chunks, len(devices) + 1).round().astype(int)
-    jobs = [(dev, int(lo), int(hi - lo))
-            for dev, lo, hi in zip(devices, bounds[:-1], bounds[1:], strict=True) if hi > lo]
-
-    def dispatch(job: tuple) -> dict:
-        dev, lo, n = job
-        return series(*(jax.device_put(a, dev) for a in (*args, jnp.asarray(lo))), n)
-
-    if len(jobs) == 1:
-        outs = [dispatch(jobs[0])]
-    else:  # each device compiles its own program (the device is part of it): in parallel
-        with ThreadPoolExecutor(len(jobs)) as pool:
-            outs = list(pool.map(dispatch, jobs))
+    outs = []
+    for dev, lo, hi in zip(devices, bounds[:-1], bounds[1:], strict=True):
+        if hi > lo:
+            placed = [jax.device_put(a, dev) for a in (*args, jnp.asarray(lo))]
+            outs.append(series(*placed, int(hi - lo)))
     return {k: np.concatenate([np.asarray(o[k]) for o in outs]) for k in outs[0]}
 
 
