@@ -176,12 +176,13 @@ class BoxMullerNormal(dist.Normal):
         k = (jax.random.bits(key, (2, half), jnp.uint64) >> 11).astype(jnp.int64)
         u1 = (k[0] + 1).astype(jnp.float64) * 2.0**-53
         u2 = k[1].astype(jnp.float64) * 2.0**-53
-        radius = jnp.sqrt(-2.0 * jnp.log(u1))
-        # rows R cos Θ and R sin Θ from one single-output kernel (sin Θ = cos(Θ − π/2) by a
-        # quadrant shift, bit for bit what sincos gives): XLA recomputes a two-output sincos
-        # once per consumer
+        # R and Θ computed once per pair (the barrier), then the rows R cos Θ and R sin Θ from
+        # one single-output kernel (sin Θ = cos(Θ − π/2) by a quadrant shift, bit for bit what
+        # sincos gives): XLA recomputes a two-output sincos, and R, once per consumer
+        radius, theta = jax.lax.optimization_barrier(
+            (jnp.sqrt(-2.0 * jnp.log(u1)), 2.0 * math.pi * u2))
         quarter = jnp.arange(2)[:, None]
-        z = (radius * _cos_quarter(2.0 * math.pi * u2, quarter)).reshape(-1)[:size]
+        z = (radius * _cos_quarter(theta, quarter)).reshape(-1)[:size]
         z = z.reshape(shape)
         return self.loc + self.scale * z
 
