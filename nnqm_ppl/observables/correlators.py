@@ -227,11 +227,13 @@ def _on_devices(series, n_chunks: int, *args: jax.Array) -> dict[str, np.ndarray
 
     Each device gets its own call (inputs placed on it), dispatched before any result is
     awaited, so the devices run concurrently; the results are concatenated in chunk order, so
-    they do not depend on the number of devices. XLA:CPU runs most fusions of one program on
-    one thread, so on a CPU this is what uses the other cores; it needs
-    ``XLA_FLAGS=--xla_force_host_platform_device_count=<cores>`` before JAX starts. (One
-    ``shard_map`` program over the devices does the same work but its resident memory grew by
-    ~5 kB per chunk on XLA:CPU; separate calls stay flat.)
+    they do not depend on the number of devices. XLA:CPU spreads only some fusions of one
+    program over its threads (the reductions run on one), so on a CPU with several cores this
+    can use them better; it needs ``XLA_FLAGS=--xla_force_host_platform_device_count=<cores>``
+    before JAX starts (on the 2-vCPU machine of BENCHMARKS.md it measured neutral). One
+    ``shard_map`` program over the devices, or these calls dispatched from a thread pool, did
+    the same work but grew the resident memory by ~5 kB per chunk on XLA:CPU; separate calls
+    from the calling thread stay flat.
     """
     devices = jax.local_devices()
     bounds = np.linspace(0, n_chunks, len(devices) + 1).round().astype(int)
