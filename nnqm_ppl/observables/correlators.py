@@ -592,7 +592,8 @@ def correlators(
     exactly drawn networks of the monomial (``plain``) or of its exact conditional expectation
     given the network's neuron parameters (``conditional``, Rao–Blackwell: same mean, smaller
     variance; see the module docstring); streamed in chunks (memory independent of M), errors
-    from batch means over the chunks.
+    from batch means over the chunks. With several local devices the chunks are split over them
+    (network n is the same whatever the device count; only ``chunk`` may differ).
 
     Parameters
     ----------
