@@ -303,6 +303,8 @@ def test_plan_chunks():
     assert n >= 100 and chunk * n >= 1001 and chunk * n - 1001 < n
     with pytest.raises(ValueError):
         corr.plan_chunks(1, 10)
+    chunk, n = corr.plan_chunks(1001, 10, chunk=100, multiple=4)  # one share per device
+    assert n % 4 == 0 and chunk * n >= 1001 and chunk * n - 1001 < n
 
 
 @pytest.mark.parametrize("estimator", ["plain", "conditional"])
