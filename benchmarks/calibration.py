@@ -12,8 +12,8 @@ The test suite runs the same check at 50 data sets (``tests/test_fitting.py``).
 
 Coverage is also split by whether the data set's run had divergent transitions, with the prior
 draws θ* of the divergent runs (where in parameter space the sampler struggles).
-:func:`~nnqm_ppl.fitting.calibrate` releases compiled programs every 50 data sets, so any number
-fits in one process.
+:func:`~nnqm_ppl.fitting.calibrate` compiles the whole NUTS run of a data set once, so any number
+of data sets fits in one process.
 
 Run: ``python benchmarks/calibration.py --datasets 200`` (exit 1 if a check fails).
 """

@@ -762,21 +762,21 @@ def calibrate(
     samples: int = 400,
     thin: int = 4,
     target_accept: float = 0.9,
-    release_every: int = 50,
     starts: int = 4,
 ) -> dict[str, Any]:
     """Simulation-based calibration (Talts et al. 2018) of a fit problem.
 
     For each of ``datasets`` draws θ* from the prior and data from the likelihood at θ*, NUTS
-    samples the posterior (one chain started at the best of ``starts`` posterior modes,
-    :func:`posterior_modes`, as the ``fit`` task starts its chains; the compiled sampler is
-    reused through ``jit_model_args``); the rank of θ* among ``samples // thin`` thinned draws and whether the
-    central 90% interval covers θ* are recorded for every scalar parameter.
+    samples the posterior: one chain started at the best of ``starts`` posterior modes
+    (:func:`posterior_modes`, as the ``fit`` task starts its chains), with NumPyro's NUTS kernel
+    and warm-up adaptation (``numpyro.infer.hmc.hmc``, as :class:`numpyro.infer.NUTS` uses them).
+    The rank of θ* among ``samples // thin`` thinned draws and whether the central 90% interval
+    covers θ* are recorded for every scalar parameter.
 
-    Every run leaves compiled XLA:CPU code mapped in the process; after ``release_every`` data
-    sets the compiled programs are released (``jax.clear_caches()``) and the sampler is compiled
-    afresh, so that any number of data sets fits under the kernel's ``vm.max_map_count`` (200
-    data sets without release aborted with "LLVM ERROR: Unable to allocate section memory").
+    The whole run of one data set (initialisation, warm-up, sampling) is one jit-compiled
+    function of (key, start, data), compiled once: :class:`numpyro.infer.MCMC` recompiles its
+    sampling loop on every ``run`` (a new closure each time), which cost ~1 s per data set and
+    left each compiled program mapped (200 data sets exhausted ``vm.max_map_count``).
 
     Parameters
     ----------
@@ -785,8 +785,6 @@ def calibrate(
     key : jax.Array
     datasets, warmup, samples, thin : int
     target_accept : float
-    release_every : int
-        Data sets between releases of the compiled programs (each costs one recompilation).
     starts : int
         Starting points of the mode search per data set.
 
@@ -798,13 +796,26 @@ def calibrate(
         (total) and, per data set, ``truth`` (name -> θ*), ``covered`` (name -> bool) and
         ``diverging`` (divergent transitions of its run).
     """
-    import gc
+    from numpyro.infer import Predictive
+    from numpyro.infer.hmc import hmc
+    from numpyro.infer.util import initialize_model
 
-    from numpyro.infer import MCMC, NUTS, Predictive
+    info = initialize_model(jax.random.key(0), problem.model, model_kwargs={"y_w": problem.y_w},
+                            dynamic_args=True)
+    init_kernel, sample_kernel = hmc(potential_fn_gen=info.potential_fn, algo="NUTS")
 
-    def sampler() -> MCMC:
-        return MCMC(NUTS(problem.model, target_accept_prob=target_accept), num_warmup=warmup,
-                    num_samples=samples, num_chains=1, progress_bar=False, jit_model_args=True)
+    @jax.jit
+    def posterior(key: jax.Array, start: dict, y_w: jax.Array) -> tuple[dict, jax.Array]:
+        kwargs = {"y_w": y_w}
+        state = init_kernel(start, warmup, target_accept_prob=target_accept, model_kwargs=kwargs, rng_key=key)
+
+        def step(s, _):
+            s = sample_kernel(s, model_kwargs=kwargs)
+            return s, (s.z, s.diverging)
+
+        state, _ = jax.lax.scan(step, state, None, length=warmup)
+        _, (zs, diverging) = jax.lax.scan(step, state, None, length=samples)
+        return jax.vmap(info.postprocess_fn(**kwargs))(zs), diverging
 
     k_prior, k_fit = jax.random.split(key)
     sims = Predictive(problem.model, num_samples=datasets)(k_prior)
@@ -813,18 +824,12 @@ def calibrate(
     ranks: dict[str, list[int]] = {n: [] for n in truth}
     covered: dict[str, list[bool]] = {n: [] for n in truth}
     diverging: list[int] = []
-    mcmc, modes = sampler(), mode_finder(problem)
+    modes = mode_finder(problem)
     for i, k in enumerate(jax.random.split(k_fit, datasets)):
-        if i and i % release_every == 0:
-            del mcmc, modes
-            jax.clear_caches()
-            gc.collect()
-            mcmc, modes = sampler(), mode_finder(problem)
         k_start, k_run = jax.random.split(k)
         start = modes(sims["y"][i], k_start, starts)[0]
-        mcmc.run(k_run, y_w=sims["y"][i], init_params=start, extra_fields=("diverging",))
-        diverging.append(int(np.sum(mcmc.get_extra_fields()["diverging"])))
-        post = mcmc.get_samples()
+        post, div = posterior(k_run, start, jnp.asarray(sims["y"][i]))
+        diverging.append(int(np.sum(div)))
         draws = flat_parameters({n: np.asarray(post[n])[None] for n in problem.names}, problem.names)
         for name, v in draws.items():
             t = float(truth[name][i])
