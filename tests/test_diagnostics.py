@@ -128,12 +128,12 @@ def test_no_plateau_is_a_gate_failure() -> None:
 
 
 def test_short_spectral_fit_fails_with_exit_3(tmp_path: Path) -> None:
-    """A too-short spectral fit (2 × 300 draws) fails its gates (exit 3) and keeps its files and
+    """A too-short spectral fit (2 × 150 draws) fails its gates (exit 3) and keeps its files and
     its PSIS-LOO table. (At this size, with chains started at random, ArviZ's comparison used to
     crash on a non-finite PSIS-LOO, exit 1; that path is ``test_choose_states_flags_unreliable_psis_loo``.)"""
     out = tmp_path / "spectral"
     rc = main(["run", str(ROOT / "inference" / "fit_spectrum.toml"), "--out", str(out), "--no-progress",
-               "--set", "sampler.warmup=200", "--set", "sampler.samples=300"])
+               "--set", "sampler.warmup=100", "--set", "sampler.samples=150"])
     assert rc == 3
     summary = json.loads((out / "summary.json").read_text())
     assert (out / "samples.nc").is_file() and (out / "fit.png").is_file()
