@@ -74,20 +74,6 @@ class AutocorrelationTime:
         """Plain dict for ``summary.json``."""
         return asdict(self)
 
-    def fail(self, kind: str, message: str) -> None:
-        """Record a failure (in :func:`check_gates`, or found by a task), with the advice for its ``kind``.
-
-        Parameters
-        ----------
-        kind : str
-            A key of :data:`ADVICE`.
-        message : str
-            What failed, with the numbers.
-        """
-        self.failures.append(message)
-        self.advice.append(ADVICE[kind])
-        self.passed = False
-
 
 def gamma_method(series: np.ndarray, s: float = WOLFF_S) -> AutocorrelationTime:
     """Wolff's Γ-method: τ_int of a scalar series with automatic windowing.
