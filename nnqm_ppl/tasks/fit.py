@@ -74,33 +74,26 @@ def choose_states(trees: dict[int, xr.DataTree]) -> tuple[int, dict, list[str]]:
         ``dse`` (its standard error), ``pareto_k_max``, ``good_k`` and ``reliable``, unrounded;
         and one message per reason the choice cannot be trusted (empty when it can).
     """
-    loos = {}
-    for k, t in trees.items():
-        with warnings.catch_warnings():  # judged below and reported in the run's diagnostics
-            warnings.simplefilter("ignore")
-            loos[k] = arviz_stats.loo(t)
+    with warnings.catch_warnings():  # PSIS warnings are judged below and reported in the diagnostics
+        warnings.simplefilter("ignore")
+        loos = {k: arviz_stats.loo(t) for k, t in trees.items()}
+        finite = [k for k, v in loos.items() if np.isfinite(v.elpd) and np.isfinite(v.se)]
+        comp = (arviz_stats.compare({str(k): loos[k] for k in finite}, round_to="none")
+                if len(finite) > 1 else None)
     table = {}
     for k, v in loos.items():
         row = {"elpd_loo": float(v.elpd), "se": float(v.se), "p_loo": float(v.p),
                "pareto_k_max": float(np.max(v.pareto_k)), "good_k": float(v.good_k)}
-        row["finite"] = bool(np.isfinite(row["elpd_loo"]) and np.isfinite(row["se"]))
-        row["reliable"] = row["finite"] and row["pareto_k_max"] <= row["good_k"]
+        row["reliable"] = k in finite and row["pareto_k_max"] <= row["good_k"]
         row["elpd_diff"], row["dse"] = float("nan"), float("nan")
+        if comp is not None and k in finite:
+            row["elpd_diff"], row["dse"] = float(comp.loc[str(k), "elpd_diff"]), float(comp.loc[str(k), "dse"])
+        elif finite == [k]:
+            row["elpd_diff"], row["dse"] = 0.0, 0.0
         table[k] = row
-    finite = [k for k in trees if table[k]["finite"]]
     problems = [f"PSIS-LOO of K={k} is not finite" for k in trees if k not in finite]
-    if len(finite) > 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            comp = arviz_stats.compare({str(k): loos[k] for k in finite}, round_to="none")
-        for k in finite:
-            table[k] |= {"elpd_diff": float(comp.loc[str(k), "elpd_diff"]), "dse": float(comp.loc[str(k), "dse"])}
-        chosen = min(k for k in finite if abs(table[k]["elpd_diff"]) <= table[k]["dse"])
-    else:
-        chosen = min(finite or trees)
-        table[chosen] |= {"elpd_diff": 0.0, "dse": 0.0}
-    for row in table.values():
-        del row["finite"]
+    ok = [k for k in finite if abs(table[k]["elpd_diff"]) <= table[k]["dse"]]
+    chosen = min(ok or trees)
     row = table[chosen]
     if chosen in finite and not row["reliable"]:
         bad = int(np.sum(~(np.asarray(loos[chosen].pareto_k) <= row["good_k"])))
