@@ -13,9 +13,11 @@ from nnqm_ppl.diagnostics import Diagnostics, check_gates
 from nnqm_ppl.exact import path_integral_exact
 from nnqm_ppl.exact.diagonalize import diagonalize
 from nnqm_ppl.exact.transfer import transfer_matrix
+from nnqm_ppl.exact.window import window_density
 from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.observables import quantum, spectrum, wavefunction
 from nnqm_ppl.observables.estimate import Estimate
+from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.sampling import exact_draws, run_mcmc
 from nnqm_ppl.spec import Job, SpecError
 from nnqm_ppl.tasks import TaskResult
@@ -79,7 +81,8 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
     obs: dict = {}
     plots: dict = {"a": a, "beta": lattice.beta, "failures": []}
 
-    n_tau = lattice.slices // 2 + 1 if bc == "periodic" else None
+    periodic = bc == "periodic"
+    n_tau = lattice.slices // 2 + 1 if periodic else None
     c_series = lat.correlator_series(x, n_tau, boundary=bc)
     n_c = c_series.shape[-1]
     if "x2" in names:
@@ -95,9 +98,11 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
         if "correlator" in names:
             obs["correlator"] = _entry(corr, c_ex, c_co)
     fit = None
-    periodic = bc == "periodic"
+    subtract = not _mean_vanishes(lattice, potential)  # the connected correlator
     if "gap" in names or "effective_mass" in names:
-        mean_series = None if potential.is_even else lat.site_mean_series(x, boundary=bc)
+        mean_series = None
+        if subtract:  # one mean for all sites if periodic, else the mean at each window site
+            mean_series = lat.site_mean_series(x, boundary=bc) if periodic else lat.window(x, bc)
         try:
             fit = spectrum.plateau_gap(
                 c_series,
@@ -112,10 +117,12 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
                 obs["gap"] = {"value": None, "mcse": None, "exact": ex["gap"], "continuum": co["gap"],
                               "note": str(exc)}
     if fit is not None:
-        # the exact lattice effective mass, by the same formula: its weighted mean over the
-        # plateau window differs from the gap by the excited-state contamination of the window
+        # the exact lattice effective mass, by the same formula from the same (connected, window-
+        # averaged) correlator: its weighted mean over the plateau window differs from the gap by
+        # the excited-state contamination of the window
+        c_mass = ex["correlator_connected" if subtract else "correlator"]
         _, m_exact = spectrum.effective_mass_curve(
-            np.asarray(ex["correlator"][: c_series.shape[-1]]), a, kind="cosh" if periodic else "log",
+            np.asarray(c_mass[: c_series.shape[-1]]), a, kind="cosh" if periodic else "log",
             beta=lattice.beta if periodic else None,
         )
         in_win = (fit.tau >= fit.window[0]) & (fit.tau <= fit.window[1])
@@ -146,7 +153,8 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
         if "psi0_squared" in names:
             dens = wavefunction.position_density(x, edges, boundary=bc)
             beta_c = lattice.beta if bc == "periodic" else None
-            obs["psi0_squared"] = _curve(dens, tm.density(centres), spec_c.density(centres, beta=beta_c))
+            exact_dens = tm.density(centres) if periodic else window_density(tm, centres)
+            obs["psi0_squared"] = _curve(dens, exact_dens, spec_c.density(centres, beta=beta_c))
             plots["psi0_squared"] = obs["psi0_squared"]
         if "psi0" in names:
             if bc != "half_line":
@@ -166,6 +174,12 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
         "C_beta_over_4": c_series[..., quarter],
     }
     return obs, gate_series, plots
+
+
+def _mean_vanishes(lattice: Lattice, potential: Potential) -> bool:
+    """Whether ⟨x_j⟩ = 0 at every site by symmetry (x → −x): an even potential and, with fixed
+    ends, both ends at 0. Otherwise effective masses and gaps use the connected correlator."""
+    return potential.is_even and (lattice.boundary != "fixed" or lattice.x_ini == lattice.x_fin == 0.0)
 
 
 def _correlator_figure(plots: dict):
@@ -253,10 +267,9 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     for kind, message in plots["failures"]:
         diagnostics.fail(kind, message)
     obs_tree = arviz_base.from_dict({"posterior": series})
-    figures = {
-        "trace": lambda: _arviz_plot("plot_trace_dist", obs_tree),
-        "rank": lambda: _arviz_plot("plot_rank", obs_tree),
-    }
+    figures = {"trace": lambda: _arviz_plot("plot_trace_dist", obs_tree)}
+    if x.shape[0] > 1:  # rank plots compare chains: nothing to compare with one
+        figures["rank"] = lambda: _arviz_plot("plot_rank", obs_tree)
     if "correlator" in plots:
         figures["correlator"] = lambda: _correlator_figure(plots)
     if "psi0" in plots or "psi0_squared" in plots:
