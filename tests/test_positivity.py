@@ -21,6 +21,18 @@ T = 3.0
 TIMES = np.linspace(-T, T, 61)
 
 
+AFFIRMATIVE = {"cluster_decomposition": "satisfied", "mean_square_continuity": "satisfied",
+               "finite_two_point": "no violation detected"}
+
+
+def _passes(c: P.Check, power: float = 0.1) -> bool:
+    """The check's passing outcome: an affirmative claim at ≥ threshold σ, or for a refutation test
+    no violation detected *and* power: any violation ≥ ``power`` (natural units) would have been seen."""
+    if c.name in AFFIRMATIVE:
+        return c.verdict == AFFIRMATIVE[c.name]
+    return c.verdict == "no violation detected" and c.detail["detectable"] <= power
+
+
 @pytest.fixture(scope="module")
 def ou():
     return np.asarray(ou_paths(jax.random.key(0), N, TIMES))
@@ -38,7 +50,7 @@ def test_ou_passes_every_check(ou):
         P.kallen_lehmann(ou, TIMES),
     ]
     for c in checks:
-        assert c.verdict == "positive", c
+        assert _passes(c), c
         assert c.verdict in P.VERDICTS
 
 
@@ -50,7 +62,7 @@ def test_ou_two_point_rp_statistic_is_rank_one(ou):
 
 def test_chain_draw_input_accepted(ou):
     c = P.reflection_positivity(ou.reshape(4, N // 4, -1), TIMES)
-    assert c.verdict == "positive"
+    assert _passes(c)
 
 
 def test_exp_sum_reflection_positive():
@@ -59,7 +71,7 @@ def test_exp_sum_reflection_positive():
     x = np.asarray(vector_ou_paths(jax.random.key(1), N, TIMES, rates=e, diffusion=w * e)).sum(-1)
     for c in (P.reflection_positivity(x, TIMES), P.reflection_positivity(x, TIMES, family="general"),
               P.kallen_lehmann(x, TIMES)):
-        assert c.verdict == "positive", c
+        assert _passes(c), c
 
 
 @pytest.mark.slow
@@ -69,7 +81,7 @@ def test_cauchy_kernel_reflection_positive():
     net = karhunen_loeve("cauchy", 2 * T, k, n_quad=nq)
     x = np.asarray(net.draw(jax.random.key(2), N, jnp.asarray(TIMES + T)))
     for c in (P.reflection_positivity(x, TIMES), P.kallen_lehmann(x, TIMES)):
-        assert c.verdict == "positive", c
+        assert _passes(c), c
 
 
 @pytest.mark.parametrize("name", ["gaussian", "matern32"])
@@ -92,7 +104,7 @@ def test_cos_theta_violates():
     for c in (P.reflection_positivity(x, TIMES), P.reflection_positivity(x, TIMES, family="general"),
               P.kallen_lehmann(x, TIMES), P.cluster_decomposition(x, TIMES)):
         assert c.verdict == "violated", c
-    assert P.stationarity(x, TIMES).verdict == "positive"
+    assert _passes(P.stationarity(x, TIMES))
 
 
 def test_brownian_not_stationary_but_continuous():
@@ -100,15 +112,15 @@ def test_brownian_not_stationary_but_continuous():
     assert P.stationarity(x, TIMES).verdict == "violated"
     assert P.time_reflection(x, TIMES).verdict == "violated"
     msc = P.mean_square_continuity(x, TIMES)
-    assert msc.verdict == "positive"
+    assert msc.verdict == "satisfied"
     assert abs(msc.statistic.value - 0.5) < 4 * msc.statistic.mcse  # Δ(h) = h exactly
-    assert P.finite_two_point(x, TIMES).verdict == "positive"
+    assert P.finite_two_point(x, TIMES).verdict == "no violation detected"
 
 
 def test_white_noise_not_continuous_and_heavy_tails_not_finite():
     rng = np.random.default_rng(0)
     noise = rng.standard_normal((N, TIMES.size))
-    assert P.mean_square_continuity(noise, TIMES).verdict != "positive"
+    assert P.mean_square_continuity(noise, TIMES).verdict != "satisfied"
     cauchy = rng.standard_cauchy((N, 1)) * np.ones(TIMES.size)
     assert P.finite_two_point(cauchy, TIMES).verdict == "violated"
 
@@ -147,5 +159,5 @@ def test_gaussnet_stationary_at_two_points_not_at_four():
     x = np.asarray(net.forward(params, jnp.asarray(times)[:, None]))
     two = P.stationarity(x, times, order=2, n_points=3)
     four = P.stationarity(x, times, order=4, n_points=3)
-    assert two.verdict == "positive", two
+    assert _passes(two), two
     assert four.verdict == "violated" and four.z > four.threshold, four

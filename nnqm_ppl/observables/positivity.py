@@ -11,13 +11,16 @@ Inputs: ``paths`` of shape ``(n_paths, n_times)`` (i.i.d. exact draws, treated a
 ``(chain, draw, n_times)`` (MCMC), on a uniform grid ``times`` symmetric about 0 (``t ∈ [−T, T]``).
 
 Every check returns a :class:`Check`: the statistic with its error, a signed significance ``z``
-and a verdict at ``threshold`` σ (default 5):
+and a verdict at ``threshold`` σ (default 5). A null result is never reported as a proof:
 
-- ``violated``: the data show a violation at ≥ threshold σ;
-- ``positive``: no violation beyond threshold σ *and* the test had the stated power (the
-  threshold·σ band is narrower than ``resolution`` in the check's natural normalisation), i.e.
-  a violation of that size would have been seen;
-- ``inconclusive``: neither.
+- tests of a property that can only be refuted (stationarity, time reflection, reflection
+  positivity, Källén–Lehmann): ``violated`` — the data show a violation at ≥ threshold σ — or
+  ``no violation detected``, with ``detail["detectable"]``, the smallest violation the data could
+  have seen (threshold σ in the check's natural normalisation);
+- tests of an affirmative claim (clustering below a tolerance, mean-square continuity):
+  ``satisfied`` when the claim holds at ≥ threshold σ, ``violated`` when its negation does,
+  ``inconclusive`` otherwise; finite two-point (ArviZ's Pareto k̂): ``violated``,
+  ``no violation detected`` or ``inconclusive``.
 
 Errors: linear statistics (means) get the ArviZ MCSE
 (:func:`~nnqm_ppl.observables.estimate.mean_estimate`); smooth non-linear ones (connected
@@ -55,7 +58,7 @@ __all__ = [
     "kallen_lehmann",
 ]
 
-VERDICTS = ("positive", "violated", "inconclusive")
+VERDICTS = ("violated", "no violation detected", "satisfied", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class Check:
     z : float
         Significance of the strongest violation, in units of its error (≤ 0: none).
     verdict : str
-        ``positive`` | ``violated`` | ``inconclusive`` (module docstring).
+        One of :data:`VERDICTS` (module docstring).
     threshold : float
         Significance demanded, in σ.
     error_method : str
@@ -89,10 +92,9 @@ class Check:
     detail: dict = field(default_factory=dict)
 
 
-def _verdict(z: float, threshold: float, resolved: bool) -> str:
-    if z > threshold:
-        return "violated"
-    return "positive" if resolved else "inconclusive"
+def _null_verdict(z: float, threshold: float) -> str:
+    """``violated`` at ≥ threshold σ, else ``no violation detected`` (never a proof of the property)."""
+    return "violated" if z >= threshold else "no violation detected"
 
 
 def _draws(paths: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,10 +162,13 @@ def _covariance_check(
     base: np.ndarray,
     mapped: np.ndarray,
     threshold: float,
-    resolution: float,
     detail: dict,
 ) -> Check:
-    """Compare connected correlators at ``base`` and ``mapped`` tuples (delta method)."""
+    """Compare connected correlators at ``base`` and ``mapped`` tuples (delta method).
+
+    ``detectable = threshold·max σ / scale``: the smallest difference, relative to the mean variance
+    (order 2) or its square (order 4), that would have been seen at every tuple.
+    """
     order = base.shape[1]
     kappa = _cumulant(order)
     series = np.concatenate([_moment_series(x, base), _moment_series(x, mapped)], axis=-1)
@@ -173,9 +178,8 @@ def _covariance_check(
     z = float(np.max(np.abs(value) / np.where(err > 0, err, np.inf)))
     var = float(np.mean(np.var(x, axis=(0, 1))))
     scale = var if order == 2 else var**2
-    resolved = threshold * float(np.max(err)) <= resolution * scale
-    detail = {**detail, "order": order, "scale": scale}
-    return Check(name, Estimate(value, err, est.ess), z, _verdict(z, threshold, resolved),
+    detail = {**detail, "order": order, "scale": scale, "detectable": threshold * float(np.max(err)) / scale}
+    return Check(name, Estimate(value, err, est.ess), z, _null_verdict(z, threshold),
                  threshold, "delta method on ArviZ MCSE of the raw moments", detail)
 
 
@@ -191,7 +195,6 @@ def stationarity(
     shift: float | None = None,
     n_points: int = 4,
     threshold: float = 5.0,
-    resolution: float = 0.1,
 ) -> Check:
     """Invariance of connected correlators under a common time shift (OS axiom 1).
 
@@ -211,15 +214,13 @@ def stationarity(
         Anchor times; all tuples with repetition are compared.
     threshold : float
         σ for a violation.
-    resolution : float
-        Power demanded for ``positive``: threshold·σ ≤ resolution × scale, scale = mean
-        variance (order 2) or its square (order 4).
 
     Returns
     -------
     Check
         ``statistic``: the differences (one per tuple) ± delta-method MCSE; ``z`` the largest
-        |difference|/σ.
+        |difference|/σ; ``detail["detectable"]``: threshold·σ over the scale (mean variance for
+        order 2, its square for order 4).
     """
     x, t = _draws(paths, times)
     if order not in (2, 4):
@@ -230,7 +231,7 @@ def stationarity(
     if not 1 <= k <= t.shape[0] - 1:
         raise ValueError(f"shift must be within (0, 2T], got {shift}")
     base = _tuples(_anchors(0, t.shape[0] - 1 - k, n_points), order)
-    return _covariance_check(f"stationarity_{order}pt", x, base, base + k, threshold, resolution,
+    return _covariance_check(f"stationarity_{order}pt", x, base, base + k, threshold,
                              {"times": t[base], "shift": k * a})
 
 
@@ -241,7 +242,6 @@ def time_reflection(
     order: int = 2,
     n_points: int = 4,
     threshold: float = 5.0,
-    resolution: float = 0.1,
 ) -> Check:
     """Time-reflection symmetry ``κ(x(−t_1), …) = κ(x(t_1), …)`` for anchors in (0, T].
 
@@ -253,7 +253,7 @@ def time_reflection(
     n = t.shape[0]
     base = _tuples(_anchors((n - 1) // 2 + 1, n - 1, n_points), order)
     return _covariance_check(f"time_reflection_{order}pt", x, base, n - 1 - base, threshold,
-                             resolution, {"times": t[base]})
+                             {"times": t[base]})
 
 
 def _lag_products(a: np.ndarray, lags: np.ndarray) -> np.ndarray:
@@ -291,8 +291,8 @@ def cluster_decomposition(
     over t) is normalised, ``ρ_A(τ) = C_A(τ)/C_A(0)``, and summarised over the far window
     τ ∈ [T, 2T] by ``r_A = sqrt(mean_τ ρ_A(τ)²)`` (a ``p = q = 1`` and a ``p = q = 2`` split of
     ``G^{(p+q)} → G^{(p)}G^{(q)}``). On a finite grid "decayed" needs a stated ``tolerance``:
-    ``violated`` if ``r_A − tolerance > threshold σ`` for some A, ``positive`` if
-    ``r_A + threshold σ < tolerance`` for both.
+    ``violated`` if ``r_A − tolerance > threshold σ`` for some A, ``satisfied`` if
+    ``r_A + threshold σ < tolerance`` for both, ``inconclusive`` otherwise.
 
     Returns
     -------
@@ -319,9 +319,9 @@ def cluster_decomposition(
         zs.append((est.value - tolerance) / est.mcse)
     values, errors = np.array(values), np.array(errors)
     z = float(max(zs))
-    resolved = bool(np.all(values + threshold * errors < tolerance))
-    return Check("cluster_decomposition", Estimate(values, errors), z,
-                 _verdict(z, threshold, resolved), threshold,
+    verdict = "violated" if z > threshold else (
+        "satisfied" if bool(np.all(values + threshold * errors < tolerance)) else "inconclusive")
+    return Check("cluster_decomposition", Estimate(values, errors), z, verdict, threshold,
                  "delta method on ArviZ MCSE of time-averaged products",
                  {"operators": ("x", "x^2"), "window": (t[lags[0]] - t[0], t[-1] - t[0]),
                   "lags": window, "tolerance": tolerance})
@@ -334,7 +334,7 @@ def mean_square_continuity(
 
     The structure function ``Δ(h) = mean_t E(x(t+h) − x(t))²`` at the two smallest steps gives
     ``R = Δ(a)/Δ(2a)`` (delta-method error): ``R ≈ 2^{−α}`` for ``Δ ∝ h^α`` (continuous; α = 1 for
-    OU and Brownian paths), while a discontinuity (nugget d > 0) drives ``R → 1``. ``positive``:
+    OU and Brownian paths), while a discontinuity (nugget d > 0) drives ``R → 1``. ``satisfied``:
     Δ shrinks significantly as h halves, ``1 − R > threshold σ``; ``violated``: it grows,
     ``R − 1 > threshold σ``; otherwise ``inconclusive`` — on a finite grid a jump can only show as
     the absence of decrease, which is reported as inconclusive, not as a violation.
@@ -343,7 +343,7 @@ def mean_square_continuity(
     series = np.stack([np.mean((x[..., k:] - x[..., :-k]) ** 2, axis=-1) for k in (1, 2)], -1)
     est = derived_estimate(jax.jit(lambda y: y[0] / y[1]), series)
     z = float((est.value - 1.0) / est.mcse)
-    verdict = "violated" if z > threshold else ("positive" if -z > threshold else "inconclusive")
+    verdict = "violated" if z > threshold else ("satisfied" if -z > threshold else "inconclusive")
     return Check("mean_square_continuity", est, z, verdict, threshold,
                  "delta method on ArviZ MCSE", {"structure_function": series.mean(axis=(0, 1)),
                                                 "steps": (t[1] - t[0], 2 * (t[1] - t[0]))})
@@ -354,8 +354,8 @@ def finite_two_point(paths: np.ndarray, times: np.ndarray) -> Check:
 
     ``statistic``: ``E x(t)²`` at every grid time ± ArviZ MCSE. The tail of ``x(t)²`` is judged
     by ArviZ's Pareto k̂ (``array_stats.pareto_khat``, right tail), the largest over t, returned
-    as ``z``: ``k̂ < 0.7`` (finite variance, reliable mean) → ``positive``; ``k̂ ≥ 1`` (the mean
-    ``E x²`` itself does not exist) → ``violated``; between → ``inconclusive``. This is ArviZ's
+    as ``z``: ``k̂ < 0.7`` (no heavy tail seen: reliable mean) → ``no violation detected``;
+    ``k̂ ≥ 1`` (the mean ``E x²`` itself does not exist) → ``violated``; between → ``inconclusive``. This is ArviZ's
     tail diagnostic, not a σ test (``threshold`` is reported as 1.0, the k̂ bound).
     """
     x, t = _draws(paths, times)
@@ -365,7 +365,7 @@ def finite_two_point(paths: np.ndarray, times: np.ndarray) -> Check:
                                                 tail="right"), initial=-np.inf))
     finite = bool(np.all(np.isfinite(est.value)))
     verdict = "violated" if (khat >= 1.0 or not finite) else (
-        "positive" if khat < 0.7 else "inconclusive")
+        "no violation detected" if khat < 0.7 else "inconclusive")
     return Check("finite_two_point", est, khat, verdict, 1.0, "ArviZ MCSE; Pareto k-hat",
                  {"times": t})
 
@@ -400,7 +400,6 @@ def reflection_positivity(
     n_times: int = 6,
     t_min: float | None = None,
     threshold: float = 5.0,
-    resolution: float = 0.1,
 ) -> Check:
     """Reflection positivity: the Gram matrix ``M_ab = ⟨F_a(x(t_1..t_k)) F_b(x(−t_1..−t_k))⟩``
     over positive times must be positive semidefinite (OS axiom 3).
@@ -420,9 +419,10 @@ def reflection_positivity(
     M, e.g. OU's rank-one ``e^{−γ(t_a+t_b)}``, sits exactly at 0), so the verdict uses sample
     splitting: the direction ``v`` of the smallest eigenvalue is chosen on the first half of the
     draws and the Rayleigh quotient ``q = vᵀ M v / λ_max`` is estimated — a plain mean, unbiased,
-    ArviZ MCSE — on the second half. Under RP ``E q ≥ 0``: ``violated`` iff ``q < −threshold σ_q``;
-    ``positive`` iff not violated and ``threshold σ_q ≤ resolution`` (any violation deeper than
-    ``resolution·λ_max`` along the tested direction would have been detected).
+    ArviZ MCSE — on the second half. Under RP ``E q ≥ 0``: ``violated`` iff ``q ≤ −threshold σ_q``,
+    otherwise ``no violation detected`` with ``detail["detectable"] = threshold σ_q``: a violation
+    deeper than ``detectable·λ_max`` along the tested direction would have been seen; a shallower
+    one cannot be excluded.
 
     Parameters
     ----------
@@ -434,14 +434,14 @@ def reflection_positivity(
         Number k of positive times (evenly spaced grid points in ``[t_min, T]``).
     t_min : float, optional
         Smallest positive time; default one grid step.
-    threshold, resolution : float
-        As in the module docstring.
+    threshold : float
+        σ demanded for ``violated``.
 
     Returns
     -------
     Check
         ``detail``: the positive times, the normalised matrix, its eigenvalues, the held-out
-        :class:`Estimate` ``q``.
+        :class:`Estimate` ``q`` and ``detectable``.
     """
     x, t = _draws(paths, times)
     n = t.shape[0]
@@ -485,11 +485,11 @@ def reflection_positivity(
     z = -qv / qs
     level = "two_point" if family == "linear" else "general"
     return Check(f"reflection_positivity_{level}", stat, z,
-                 _verdict(z, threshold, threshold * qs <= resolution), threshold,
+                 _null_verdict(z, threshold), threshold,
                  "ratio: delta method (Hellmann-Feynman) on ArviZ MCSE; verdict: held-out "
                  "Rayleigh quotient, ArviZ MCSE",
                  {"times": t[idx], "matrix": gram(fp, fm), "eigenvalues": lam / lam[-1],
-                  "held_out": Estimate(qv, qs)})
+                  "held_out": Estimate(qv, qs), "detectable": threshold * qs})
 
 
 def kallen_lehmann(
@@ -499,7 +499,6 @@ def kallen_lehmann(
     rates: np.ndarray | None = None,
     max_lag: int | None = None,
     threshold: float = 5.0,
-    resolution: float = 0.1,
 ) -> Check:
     """Källén–Lehmann: is ``G_c(τ)`` a non-negative superposition ``Σ_j ρ_j e^{−m_j τ}``?
 
@@ -507,15 +506,16 @@ def kallen_lehmann(
     non-negative least squares weighted by 1/σ_τ (``scipy.optimize.nnls``) on a grid of rates
     ``m_j ≥ 0`` (default 0 and 80 log-spaced rates from ``0.1/(2T)`` to ``4/a``; the ``m = 0``
     column carries a non-clustering constant). Residuals ``r_τ = G_c(τ) − fit`` are compared with
-    their MCSE: ``violated`` iff ``max |r_τ|/σ_τ > threshold``; ``positive`` iff not and
-    ``threshold σ_0 ≤ resolution G_c(0)``. The fit's own noise lowers residuals, so the test is
+    their MCSE: ``violated`` iff ``max |r_τ|/σ_τ ≥ threshold``, otherwise ``no violation detected``
+    with ``detail["detectable"] = threshold·max_τ σ_τ / G_c(0)`` (the smallest residual, relative to
+    ``G_c(0)``, seen at every lag). The fit's own noise lowers residuals, so the test is
     conservative for violations.
 
     Returns
     -------
     Check
         ``statistic``: residuals ± MCSE per lag; ``detail``: lags, ``G_c`` (Estimate), rates,
-        weights ρ_j, ``residual_norm`` = ``sqrt(mean (r/σ)²)``.
+        weights ρ_j, ``residual_norm`` = ``sqrt(mean (r/σ)²)``, ``detectable``.
     """
     x, t = _draws(paths, times)
     a = t[1] - t[0]
@@ -538,8 +538,8 @@ def kallen_lehmann(
     resid = g.value - design @ rho
     pulls = resid / g.mcse
     z = float(np.max(np.abs(pulls)))
-    resolved = threshold * g.mcse[0] <= resolution * g.value[0]
-    return Check("kallen_lehmann", Estimate(resid, g.mcse), z, _verdict(z, threshold, resolved),
+    return Check("kallen_lehmann", Estimate(resid, g.mcse), z, _null_verdict(z, threshold),
                  threshold, "delta method on ArviZ MCSE of time-averaged products; NNLS fit",
                  {"tau": tau, "G": g, "rates": rates, "weights": rho,
-                  "residual_norm": float(np.sqrt(np.mean(pulls**2)))})
+                  "residual_norm": float(np.sqrt(np.mean(pulls**2))),
+                  "detectable": threshold * float(np.max(g.mcse)) / float(g.value[0])})
