@@ -2,6 +2,7 @@
 
 - :mod:`~nnqm_ppl.exact.diagonalize`: the continuum theory (sinc-DVR diagonalisation).
 - :mod:`~nnqm_ppl.exact.transfer`: the same lattice (a, β, boundary) as the sampled path integral.
+- :mod:`~nnqm_ppl.exact.window`: its averages over the Monte Carlo's window of an open path.
 - :mod:`~nnqm_ppl.exact.harmonic`: closed forms for the harmonic oscillator.
 
 :func:`path_integral_exact` collects both for reports and ``nnqm exact``.
@@ -15,6 +16,7 @@ import numpy as np
 
 from nnqm_ppl.exact.diagonalize import Spectrum, diagonalize
 from nnqm_ppl.exact.transfer import TransferMatrix, transfer_matrix
+from nnqm_ppl.exact.window import path_sites, window_exact
 from nnqm_ppl.physics import Lattice, Potential
 
 __all__ = [
@@ -30,6 +32,11 @@ __all__ = [
 PLOT_POINTS = 101
 
 
+#: order of the keys in the lattice entry (as in the continuum entry)
+_ORDER = ("window", "x2", "x4", "E0", "gap", "gaps", "correlator", "correlator_connected", "uncertainty",
+          "commutator", "p2", "psi0", "psi0_squared")
+
+
 def _curve(x: Any, value: Any) -> dict[str, list[float]]:
     return {"x": np.asarray(x).tolist(), "value": np.asarray(value).tolist()}
 
@@ -43,20 +50,25 @@ def path_integral_exact(
 ) -> dict[str, dict[str, Any]]:
     """Exact lattice and continuum values of the path-integral observables (JSON-ready).
 
-    ``"lattice"``: the transfer matrix on the same lattice (a, β, boundary). Site observables
-    refer to any site (periodic) or to the middle site N // 2 (open boundaries); ``correlator``
-    is ⟨x_n x_{n+k}⟩ for k = 0..N (periodic) or from the middle site to the last free site;
-    ``E0`` is the virial estimator ⟨V + xV'/2⟩ at the lattice's β; ``uncertainty`` is
-    sqrt(⟨x²⟩ - ⟨x⟩²)·sqrt(⟨p²⟩) with the point-split ⟨p²⟩; ``commutator`` is the point-split
-    m⟨x_n(x_{n+1} - x_n) - (x_n - x_{n-1})x_n⟩/a (= -ħ + a⟨xV'⟩). ``psi0`` is the density of
-    y = x_0 on a half line, else the transfer-matrix ground state φ_0 normalised to ∫φ_0 = 1;
-    ``psi0_squared`` is the exact density of the site.
+    ``"lattice"``: the transfer matrix on the same lattice (a, β, boundary), for exactly what the
+    Monte Carlo estimates. Periodic: every site is equivalent; ``correlator`` is ⟨x_n x_{n+k}⟩
+    for k = 0..N. Open boundaries (``fixed``, ``half_line``): the ensemble is not translation
+    invariant, and every value is the average over the Monte Carlo's window of interior sites
+    (``window``: its first and last site), site by site and pair by pair
+    (:func:`~nnqm_ppl.exact.window.window_exact`); ``correlator`` is ⟨x_j x_{j+k}⟩ averaged over
+    the pairs in the window, k = 0..M−1. ``correlator_connected`` subtracts ⟨x_j⟩⟨x_{j+k}⟩
+    likewise (periodic: ⟨x⟩²). ``E0`` is the virial estimator ⟨V + xV'/2⟩ at the lattice's β;
+    ``uncertainty`` is sqrt(⟨x²⟩ - ⟨x⟩²)·sqrt(⟨p²⟩) with the point-split ⟨p²⟩;
+    ``commutator`` is the point-split m⟨x_n(x_{n+1} - x_n) - (x_n - x_{n-1})x_n⟩/a
+    (= -ħ + a⟨xV'⟩). ``psi0`` is the density of y = x_0 on a half line, else the
+    transfer-matrix ground state φ_0 normalised to ∫φ_0 = 1; ``psi0_squared`` is the exact
+    density of a site (open boundaries: averaged over the window).
 
     ``"continuum"``: the diagonalised Hamiltonian; thermal at β for the periodic lattice, the
     ground state otherwise (the open-boundary correlator is ⟨0|x e^{-τ(H-E_0)/ħ} x|0⟩ at
-    τ = k a). ``commutator`` is its a → 0 limit -ħ; ``psi0`` = ψ_0/∫ψ_0 and ``psi0_squared``
-    the density of x; ``ground_state`` holds the T = 0 values ``E0``, ``x2``, ``x4`` and
-    ``uncertainty``.
+    τ = k a; ``correlator_connected`` subtracts ⟨x⟩²). ``commutator`` is its a → 0 limit -ħ;
+    ``psi0`` = ψ_0/∫ψ_0 and ``psi0_squared`` the density of x; ``ground_state`` holds the T = 0
+    values ``E0``, ``x2``, ``x4`` and ``uncertainty``.
 
     Both share ``gap`` (E_1 - E_0), ``gaps`` (the first three) and one grid for the curves.
 
@@ -73,39 +85,51 @@ def path_integral_exact(
     -------
     dict
         ``{"lattice": {...}, "continuum": {...}}`` with keys ``x2``, ``x4``, ``E0``, ``gap``,
-        ``gaps``, ``correlator``, ``uncertainty``, ``commutator``, ``p2``, ``psi0``,
-        ``psi0_squared`` (curves as ``{"x": [...], "value": [...]}``).
+        ``gaps``, ``correlator``, ``correlator_connected``, ``uncertainty``, ``commutator``,
+        ``p2``, ``psi0``, ``psi0_squared`` (curves as ``{"x": [...], "value": [...]}``) and, for
+        an open lattice, ``window``.
     """
     m, hbar = lattice.mass, lattice.hbar
     periodic = lattice.boundary == "periodic"
     tm = transfer_matrix(lattice, potential) if tm is None else tm
     spec = diagonalize(potential, m, hbar, beta=lattice.beta if periodic else None) if spectrum is None else spectrum
 
-    ks = tm.correlator_separations()
+    ks = tm.correlator_separations() if periodic else np.arange(len(path_sites(tm)))
     dens0 = spec.density(spec.x)
     keep = np.nonzero(np.asarray(dens0) > 1e-10 * float(np.max(dens0)))[0]
     grid = np.linspace(spec.x[keep[0]], spec.x[keep[-1]], PLOT_POINTS)
 
     psi_lat = tm.density(grid, site=0) if lattice.boundary == "half_line" else tm.ground_state(grid)
     gaps_lat, gaps_con = tm.gaps(3), spec.gaps(3)
-    lat = {
-        "x2": tm.expect(lambda x: x**2),
-        "x4": tm.expect(lambda x: x**4),
-        "E0": tm.virial_energy(),
-        "gap": float(gaps_lat[0]),
-        "gaps": _floats(gaps_lat),
-        "correlator": _floats(tm.correlator(ks)),
-        "uncertainty": tm.uncertainty(),
-        "commutator": tm.commutator(),
-        "p2": tm.p2(),
-        "psi0": _curve(grid, psi_lat),
-        "psi0_squared": _curve(grid, tm.density(grid)),
-    }
+    if periodic:
+        corr = tm.correlator(ks)
+        lat = {
+            "x2": tm.expect(lambda x: x**2),
+            "x4": tm.expect(lambda x: x**4),
+            "E0": tm.virial_energy(),
+            "correlator": _floats(corr),
+            "correlator_connected": _floats(corr - tm.expect(lambda x: x) ** 2),
+            "uncertainty": tm.uncertainty(),
+            "commutator": tm.commutator(),
+            "p2": tm.p2(),
+            "psi0_squared": _curve(grid, tm.density(grid)),
+        }
+    else:
+        win = window_exact(tm, grid)
+        lat = {k: win[k] for k in ("x2", "x4", "E0", "uncertainty", "commutator", "p2")} | {
+            "window": [win["sites"][0], win["sites"][-1]],
+            "correlator": _floats(win["correlator"]),
+            "correlator_connected": _floats(win["correlator_connected"]),
+            "psi0_squared": _curve(grid, win["density"]),
+        }
+    lat |= {"gap": float(gaps_lat[0]), "gaps": _floats(gaps_lat), "psi0": _curve(grid, psi_lat)}
+    lat = {k: lat[k] for k in _ORDER if k in lat}
 
     beta = lattice.beta if periodic else None
     psi0 = spec.wavefunction(0, grid)
     x2, p2 = spec.expect(lambda x: x**2, beta), spec.p2(beta)
     mean = spec.expect(lambda x: x, beta)
+    corr_con = spec.correlator(ks * lattice.a, beta if periodic else np.inf)
     x2_0, mean_0 = spec.expect(lambda x: x**2), spec.expect(lambda x: x)
     con = {
         "x2": x2,
@@ -113,7 +137,8 @@ def path_integral_exact(
         "E0": spec.energy(beta),
         "gap": float(gaps_con[0]),
         "gaps": _floats(gaps_con),
-        "correlator": _floats(spec.correlator(ks * lattice.a, beta if periodic else np.inf)),
+        "correlator": _floats(corr_con),
+        "correlator_connected": _floats(corr_con - mean**2),
         "uncertainty": float(np.sqrt((x2 - mean**2) * p2)),
         "commutator": -hbar,
         "p2": p2,

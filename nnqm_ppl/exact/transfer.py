@@ -125,6 +125,45 @@ class TransferMatrix:
         k = kernel(y, self.x, self.lattice, self.potential)
         return self.h * (k @ self.vectors) / self.eigenvalues[0]
 
+    def operator(self, f: Op) -> Array:
+        """The matrix F = Uᵀ diag(f(x_i)) U of a function of x in the eigenbasis."""
+        return self.vectors.T @ (np.asarray(f(self.x))[:, None] * self.vectors)
+
+    def _chain_vectors(self, sites: Sequence[int]) -> tuple[Array, Array, float]:
+        """Open chain: α_s = ũ r^s, ω_s = r^{S−s} ṽ (rows, one per site) and z = Σ ũ r^S ṽ."""
+        if self.lattice.boundary == "periodic":
+            raise ValueError("a periodic lattice has no chain ends")
+        pos = np.array([self._chain_pos(s) for s in sites])
+        r = self._r
+        u, v = self._ends(self.x)
+        ut, vt = self.vectors.T @ u, self.vectors.T @ v
+        alpha = ut[None, :] * r[None, :] ** pos[:, None]
+        omega = r[None, :] ** (self._bonds - pos)[:, None] * vt[None, :]
+        return alpha, omega, float(np.sum(ut * r**self._bonds * vt))
+
+    def site_values(self, f: Op, sites: Sequence[int]) -> Array:
+        """⟨f(x_s)⟩ at each of the given free sites of an open chain: α_s F ω_s / z.
+
+        With ũ = Uᵀu, ṽ = Uᵀv (boundary vectors), r = λ/λ_0, s the position of the site in the
+        chain of S bonds, α_s = ũ r^s, ω_s = r^{S−s} ṽ, z = Σ ũ r^S ṽ and F from
+        :meth:`operator` (the expression of :meth:`two_point` at k = 0, for many sites at once).
+        """
+        alpha, omega, z = self._chain_vectors(sites)
+        return np.einsum("sn,nm,sm->s", alpha, self.operator(f), omega) / z
+
+    def site_pairs(self, f: Op, sites: Sequence[int]) -> Array:
+        """The matrix ⟨f(x_s) f(x_t)⟩ over the given free sites (ascending) of an open chain.
+
+        For s ≤ t it is α_s F diag(r^{t−s}) F ω_t / z (notation of :meth:`site_values`).
+        """
+        alpha, omega, z = self._chain_vectors(sites)
+        op = self.operator(f)
+        pos = np.array([self._chain_pos(s) for s in sites])
+        sep = pos[None, :] - pos[:, None]
+        powers = self._r[None, None, :] ** np.maximum(sep, 0)[:, :, None]
+        upper = np.einsum("sm,stm,tm->st", alpha @ op, powers, omega @ op) / z
+        return np.where(sep >= 0, upper, upper.T)
+
     # ---------------------------------------------------------------- expectation values
     def two_point(
         self, fs: Sequence[Op], gs: Sequence[Op], ks: Sequence[int] | Array, site: int | None = None

@@ -4,7 +4,8 @@ Paths arrive as an array ``x`` of shape ``(chain, draw, L)``: ``L = N`` sites ``
 for a periodic lattice (``τ_n = n a``, ``x_N ≡ x_0``), ``L = N + 1`` sites for fixed ends or the
 half-line.
 
-Which sites enter an average is decided once, by :func:`window`:
+Which sites enter an average is decided once, by :func:`window_sites` (used by :func:`window` here
+and by the exact window averages of :mod:`nnqm_ppl.exact.window`, so the two cannot drift apart):
 
 * ``"periodic"`` — every site; the correlator averages over all ``N`` translations (exact circular
   correlation by FFT).
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import jax.numpy as jnp
 import numpy as np
 
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
@@ -29,12 +31,15 @@ from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estim
 __all__ = [
     "Boundary",
     "window",
+    "window_sites",
     "is_periodic",
     "site_mean_series",
     "correlator_series",
     "cross_correlator_series",
     "correlator",
     "connected_correlator",
+    "pair_means",
+    "translation_invariant",
 ]
 
 Boundary = Literal["periodic", "open", "fixed", "half_line"]
@@ -48,18 +53,56 @@ def is_periodic(boundary: Boundary) -> bool:
     return boundary == "periodic"
 
 
-def window(x: np.ndarray, boundary: Boundary = "periodic", skip: int | None = None) -> np.ndarray:
-    """The sites of each path that enter translation averages.
+def translation_invariant(boundary: Boundary) -> bool:
+    """Whether every window site has the same distribution (``"periodic"``, ``"open"``).
+
+    Pinned or free ends (``"fixed"``, ``"half_line"``) break translation invariance: ``⟨x_j⟩`` and
+    ``⟨x_j x_{j+n}⟩`` depend on the site ``j``, not only on ``n``.
+    """
+    return is_periodic(boundary) or boundary == "open"
+
+
+def window_sites(length: int, boundary: Boundary = "periodic", skip: int | None = None) -> range:
+    """The indices of the sites of a path of ``length`` sites that enter translation averages.
 
     Parameters
     ----------
-    x : array_like, shape (chain, draw, L)
-        Lattice paths (trailing axes after ``L`` are carried along).
+    length : int
+        ``L``, the number of sites of the path (``N`` periodic, ``N + 1`` fixed or half-line:
+        the full path ``x_0 … x_N`` of :func:`nnqm_ppl.physics.full_path`).
     boundary : {"periodic", "open", "fixed", "half_line"}
         See the module docstring.
     skip : int, optional
         Sites dropped at each end of an open path. Default ``0`` for ``"periodic"`` and
         ``"open"``, ``L // 4`` for ``"fixed"`` and ``"half_line"`` (the interior half of the path).
+
+    Returns
+    -------
+    range
+        ``range(skip, L − skip)``: the ``M`` window sites. Averages over the window use, for a
+        separation ``n``, the ``M − n`` pairs ``(j, j + n)`` with both sites in it (all ``M``
+        pairs, wrapping round, on a periodic path); links are the pairs at ``n = 1`` and the
+        interior sites (both neighbours in the window) are ``range(skip + 1, L − skip − 1)``.
+    """
+    periodic = is_periodic(boundary)
+    if skip is None:
+        skip = length // 4 if boundary in ("fixed", "half_line") else 0
+    if periodic and skip:
+        raise ValueError("a periodic path has no ends to skip")
+    if skip < 0 or length - 2 * skip < 2:
+        raise ValueError(f"skip={skip} leaves fewer than 2 of the {length} sites")
+    return range(skip, length - skip)
+
+
+def window(x: np.ndarray, boundary: Boundary = "periodic", skip: int | None = None) -> np.ndarray:
+    """The sites of each path that enter translation averages (those of :func:`window_sites`).
+
+    Parameters
+    ----------
+    x : array_like, shape (chain, draw, L)
+        Lattice paths (trailing axes after ``L`` are carried along).
+    boundary, skip
+        See :func:`window_sites`.
 
     Returns
     -------
@@ -69,15 +112,8 @@ def window(x: np.ndarray, boundary: Boundary = "periodic", skip: int | None = No
     a = np.asarray(x, dtype=np.float64)
     if a.ndim < 3:
         raise ValueError("paths need shape (chain, draw, L)")
-    periodic = is_periodic(boundary)
-    L = a.shape[2]
-    if skip is None:
-        skip = L // 4 if boundary in ("fixed", "half_line") else 0
-    if periodic and skip:
-        raise ValueError("a periodic path has no ends to skip")
-    if skip < 0 or L - 2 * skip < 2:
-        raise ValueError(f"skip={skip} leaves fewer than 2 of the {L} sites")
-    return a[:, :, skip : L - skip]
+    sites = window_sites(a.shape[2], boundary, skip)
+    return a[:, :, sites.start : sites.stop]
 
 
 def _default_n_tau(m: int, periodic: bool) -> int:
@@ -201,6 +237,25 @@ def site_mean_series(
     return (window(x, boundary, skip) ** power).mean(axis=2)
 
 
+def pair_means(means: jnp.ndarray, n_tau: int) -> jnp.ndarray:
+    r"""``(1/(M − n)) Σ_j ō_j ō_{j+n}`` for ``n = 0 … n_tau − 1``: the disconnected part of a
+    window-averaged correlator, over the same ``M − n`` pairs as :func:`correlator_series`.
+
+    Parameters
+    ----------
+    means : array, shape (M,)
+        Means ``ō_j`` of the operator at the ``M`` window sites (a JAX or NumPy array).
+    n_tau : int
+        Number of separations (``≤ M``).
+
+    Returns
+    -------
+    jax.Array, shape (n_tau,)
+    """
+    m = means.shape[-1]
+    return jnp.stack([jnp.mean(means[: m - n] * means[n:]) for n in range(n_tau)])
+
+
 def connected_correlator(
     x: np.ndarray,
     power: int = 1,
@@ -209,12 +264,19 @@ def connected_correlator(
     boundary: Boundary = "periodic",
     skip: int | None = None,
 ) -> Estimate:
-    r"""Connected correlator ``⟨O(τ) O(0)⟩ − ⟨O⟩²`` of ``O = x^power``, by the delta method.
+    r"""Connected correlator of ``O = x^power`` averaged over the window, by the delta method.
+
+    Translation-invariant paths (:func:`translation_invariant`) have one mean ``⟨O⟩``:
 
     .. math:: C_c(τ_n) = \overline{c(n)} - \bar{o}^{\,2},
 
-    with ``c(n)`` from :func:`correlator_series` and ``o`` the per-draw site mean of ``O``; the
-    error is the MCSE of the linearised series ``δc(n) − 2 ō δo``.
+    with ``c(n)`` from :func:`correlator_series` and ``o`` the per-draw site mean of ``O``. With
+    fixed ends or on a half line each site has its own mean, and the connected correlator is
+    the window average of ``⟨O_j O_{j+n}⟩ − ⟨O_j⟩⟨O_{j+n}⟩`` over the ``M − n`` pairs:
+
+    .. math:: C_c(τ_n) = \overline{c(n)} - \frac{1}{M - n} \sum_j \bar{o}_j \bar{o}_{j+n}
+
+    (:func:`pair_means` of the per-site means). The error is the MCSE of the linearised series.
 
     Parameters
     ----------
@@ -231,6 +293,10 @@ def connected_correlator(
         Value and MCSE of shape ``(n_tau,)``.
     """
     c = correlator_series(x, n_tau, boundary=boundary, skip=skip, power=power)
-    o = site_mean_series(x, boundary=boundary, skip=skip, power=power)
-    y = np.concatenate([c, o[..., None]], axis=-1)
-    return derived_estimate(lambda v: v[:-1] - v[-1] ** 2, y)
+    if translation_invariant(boundary):
+        o = site_mean_series(x, boundary=boundary, skip=skip, power=power)
+        y = np.concatenate([c, o[..., None]], axis=-1)
+        return derived_estimate(lambda v: v[:-1] - v[-1] ** 2, y)
+    n = c.shape[-1]
+    y = np.concatenate([c, window(x, boundary, skip) ** power], axis=-1)
+    return derived_estimate(lambda v: v[:n] - pair_means(v[n:], n), y)

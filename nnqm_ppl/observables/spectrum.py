@@ -30,7 +30,7 @@ import numpy as np
 from jax.scipy.linalg import solve_triangular
 
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate
-from nnqm_ppl.observables.lattice import Boundary, cross_correlator_series, window
+from nnqm_ppl.observables.lattice import Boundary, cross_correlator_series, pair_means, window
 
 __all__ = [
     "PlateauFit",
@@ -131,11 +131,13 @@ def _cosh_mass_jvp(primals: tuple, tangents: tuple) -> tuple[jnp.ndarray, jnp.nd
 
 @functools.lru_cache(maxsize=64)
 def _mass_function(
-    kind: MassKind, a: float, n_tau: int, connected: bool, beta: float | None
+    kind: MassKind, a: float, n_tau: int, n_means: int, beta: float | None
 ) -> tuple[Callable[[jnp.ndarray], jnp.ndarray], np.ndarray]:
     """``f(ȳ) → m_eff(τ_n)`` (jitted, cached per lattice) and the ``τ_n``.
 
-    ``ȳ = (C̄(τ_0 … τ_{n_tau−1}) [, ō])``.
+    ``ȳ = (C̄(τ_0 … τ_{n_tau−1}), ō_1 … ō_{n_means})``: no mean (``n_means = 0``), the one mean
+    of a translation-invariant path (``1``: subtract ``ō²``) or the means at the ``M`` sites of
+    an open window (``M``: subtract :func:`~nnqm_ppl.observables.lattice.pair_means`).
     """
     if kind == "log":
         n_t = n_tau - 1
@@ -151,7 +153,12 @@ def _mass_function(
     n = np.arange(n_t, dtype=np.float64)
 
     def f(v: jnp.ndarray) -> jnp.ndarray:
-        c = v[:n_tau] - v[n_tau] ** 2 if connected else v[:n_tau]
+        if n_means == 1:
+            c = v[:n_tau] - v[n_tau] ** 2
+        elif n_means:
+            c = v[:n_tau] - pair_means(v[n_tau:], n_tau)
+        else:
+            c = v[:n_tau]
         ratio = c[:n_t] / c[1 : n_t + 1]
         if kind == "log":
             return jnp.log(ratio) / a
@@ -160,16 +167,19 @@ def _mass_function(
     return jax.jit(f), n * a
 
 
-def _stack_means(series: np.ndarray, mean_series: np.ndarray | None) -> np.ndarray:
+def _stack_means(series: np.ndarray, mean_series: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """``(ȳ series, number of mean columns)``; per-site means need at least ``n_tau`` sites."""
     s = np.asarray(series, dtype=np.float64)
     if s.ndim != 3 or s.shape[2] < 2:
         raise ValueError("correlator series need shape (chain, draw, n_tau) with n_tau ≥ 2")
     if mean_series is None:
-        return s
+        return s, 0
     o = np.asarray(mean_series, dtype=np.float64)
-    if o.shape != s.shape[:2]:
-        raise ValueError("mean_series needs shape (chain, draw)")
-    return np.concatenate([s, o[..., None]], axis=-1)
+    if o.shape == s.shape[:2]:
+        o = o[..., None]
+    elif o.ndim != 3 or o.shape[:2] != s.shape[:2] or o.shape[2] < s.shape[2]:
+        raise ValueError("mean_series needs shape (chain, draw) or (chain, draw, M) with M ≥ n_tau sites")
+    return np.concatenate([s, o], axis=-1), o.shape[2]
 
 
 def effective_mass(
@@ -202,9 +212,12 @@ def effective_mass(
         Estimator.
     beta : float, optional
         ``β = N a``; required for ``"cosh"``.
-    mean_series : array_like, shape (chain, draw), optional
-        Per-draw site mean ``ō`` of the operator; when given the connected correlator
-        ``C̄(τ) − ō²`` is used.
+    mean_series : array_like, shape (chain, draw) or (chain, draw, M), optional
+        Per-draw site mean ``ō`` of the operator (a translation-invariant path): the connected
+        correlator ``C̄(τ) − ō²`` is used. Or the operator at each of the ``M`` sites of an
+        open window (fixed ends, half line; e.g. :func:`~nnqm_ppl.observables.lattice.window`
+        of the paths): the connected correlator is the window average of
+        ``⟨O_j O_{j+n}⟩ − ⟨O_j⟩⟨O_{j+n}⟩`` over the pairs of ``series``.
 
     Returns
     -------
@@ -214,9 +227,8 @@ def effective_mass(
         ``m(τ_n)`` (NaN where the ratio is not above 1 for ``"cosh"`` or not positive for
         ``"log"``) with MCSE.
     """
-    y = _stack_means(series, mean_series)
-    connected = mean_series is not None
-    f, tau = _mass_function(kind, a, y.shape[2] - connected, connected, beta)
+    y, n_means = _stack_means(series, mean_series)
+    f, tau = _mass_function(kind, a, y.shape[2] - n_means, n_means, beta)
     return tau.copy(), derived_estimate(f, y)
 
 
@@ -238,7 +250,7 @@ def effective_mass_curve(
         ``τ_n`` and ``m(τ_n)``.
     """
     c = np.asarray(correlator, dtype=np.float64)
-    f, tau = _mass_function(kind, a, c.shape[0], False, beta)
+    f, tau = _mass_function(kind, a, c.shape[0], 0, beta)
     return tau.copy(), np.asarray(f(jnp.asarray(c)))
 
 
@@ -351,11 +363,12 @@ def plateau_gap(
 
     Parameters are those of :func:`effective_mass` and of :func:`plateau_fit`. Use
     ``kind="cosh"`` on a periodic lattice whose ``β`` is not much larger than the window, and
-    ``mean_series`` unless ``⟨x⟩ = 0`` by symmetry (then the subtraction only adds noise).
+    ``mean_series`` unless ``⟨x⟩ = 0`` by symmetry (then the subtraction only adds noise); with
+    fixed ends or on a half line give the paths' window (per-site means, see
+    :func:`effective_mass`).
     """
-    y = _stack_means(series, mean_series)
-    connected = mean_series is not None
-    f, tau = _mass_function(kind, a, y.shape[2] - connected, connected, beta)
+    y, n_means = _stack_means(series, mean_series)
+    f, tau = _mass_function(kind, a, y.shape[2] - n_means, n_means, beta)
     return plateau_fit(f, y, tau.copy(), nsigma=nsigma, min_points=min_points, max_rel_error=max_rel_error)
 
 
