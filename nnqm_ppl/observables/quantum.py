@@ -36,7 +36,12 @@ __all__ = [
     "uncertainty_product",
     "commutator_series",
     "commutator",
+    "UNCERTAINTY_VERDICTS",
+    "uncertainty_verdict",
 ]
+
+#: outcomes of :func:`uncertainty_verdict`
+UNCERTAINTY_VERDICTS = ("above ħ/2", "consistent with ħ/2 (saturated)", "below ħ/2 (violated)")
 
 
 def moment(x: np.ndarray, power: int = 2, *, boundary: Boundary = "periodic", skip: int | None = None) -> Estimate:
@@ -227,3 +232,50 @@ def commutator(
     Estimate
     """
     return mean_estimate(commutator_series(x, a, mass=mass, boundary=boundary, skip=skip))
+
+
+def uncertainty_verdict(
+    value: float, mcse: float, bound: float, systematic: float | None = None, threshold: float = 5.0
+) -> dict:
+    r"""Three-valued judgement of a measured Δx·Δp against the bound ``ħ/2``.
+
+    With ``δ = value − ħ/2`` and the combined error ``σ = sqrt(MCSE² + sys²)`` (``sys``: the stated
+    systematic, the finite-dt distance of the estimator from its continuum value; None counts as 0
+    and is reported as such), ``z = −δ/σ`` and
+
+    * ``above ħ/2`` if ``δ > threshold·σ``;
+    * ``consistent with ħ/2 (saturated)`` if ``|δ| ≤ threshold·σ``;
+    * ``below ħ/2 (violated)`` if ``δ < −threshold·σ``.
+
+    Nothing is added to the value: a minimum-uncertainty state (OU, the oscillator ground state)
+    is "consistent", a mixture of levels "above", and a product below the bound "violated".
+
+    Parameters
+    ----------
+    value, mcse : float
+        The estimate and its MCSE.
+    bound : float
+        ``ħ/2``.
+    systematic : float or None
+        Stated systematic of the estimator against its continuum value.
+    threshold : float
+        σ demanded for "above" and "below".
+
+    Returns
+    -------
+    dict
+        ``verdict`` (one of :data:`UNCERTAINTY_VERDICTS`), ``z`` (signed significance of a
+        violation, ``(ħ/2 − value)/σ``), ``sigma``.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite value or a non-positive combined error.
+    """
+    sigma = float(np.hypot(mcse, systematic or 0.0))
+    if not (np.isfinite(value) and np.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"uncertainty_verdict needs a finite value and error > 0, got {value} ± {sigma}")
+    z = float((bound - value) / sigma)
+    verdict = UNCERTAINTY_VERDICTS[0] if z < -threshold else (
+        UNCERTAINTY_VERDICTS[2] if z > threshold else UNCERTAINTY_VERDICTS[1])
+    return {"verdict": verdict, "z": z, "sigma": sigma}

@@ -32,6 +32,13 @@ estimators the path-integral task uses:
   ``≥ ħ_f/2`` (Cauchy–Schwarz on the positive Källén–Lehmann weights: equality for a single
   level). With θ drawn per path, ``ħ_θ`` is computed per path and enters the estimator per draw
   (a control variate: its fluctuation cancels the path's own quadratic variation).
+  A finite-K Karhunen–Loève network has smooth paths: its quadratic variation, hence ħ, is 0, so
+  ``K → 0`` as ``dt → 0`` (continuum 0; the finite-dt exact value from ``Σ`` is what is
+  estimated) and the point-split ``⟨p²⟩ = −m²⟨(Δx)²⟩/dt² < 0``: Δx·Δp does not exist and its
+  entry is None with a ``note`` (:data:`KKL_HBAR_NOTE`).
+- The Δx·Δp verdict (:func:`~nnqm_ppl.observables.quantum.uncertainty_verdict`) is three-valued:
+  ``above ħ/2``, ``consistent with ħ/2 (saturated)`` or ``below ħ/2 (violated)``, judged at
+  ``threshold`` σ with ``σ = sqrt(MCSE² + systematic²)``.
 """
 
 from __future__ import annotations
@@ -57,9 +64,19 @@ from nnqm_ppl.sampling import exact_draws
 from nnqm_ppl.spec import DeepNNQMSpec, Job, KKLSpec, OUSpec
 from nnqm_ppl.tasks import TaskResult
 
-__all__ = ["ProcessModel", "build_process", "grid", "grid_exact", "exact_process_values", "run"]
+__all__ = ["KKL_HBAR_NOTE", "ProcessModel", "build_process", "gaussian_power_moments", "grid", "grid_exact",
+           "no_momentum_note",
+           "exact_process_values", "run"]
 
 N_HERMITE = 60  # Hermite levels kept in exact sums; the neglected weight is reported as a bound
+
+#: why a finite-K Karhunen-Loeve network has ħ = 0 (the entry's ``hbar_note``)
+KKL_HBAR_NOTE = (
+    "hbar = m x (quadratic variation of the paths per unit time) = 0: a finite-K Karhunen-Loeve path "
+    "sum_k theta_k f_k(t) combines K fixed eigenfunctions (sinusoids, or Nystrom sums of kernel sections "
+    "K(t, t_j), smooth but at finitely many points), so sum_n (x_(n+1) - x_n)^2 -> 0 and the commutator "
+    "estimator -> 0 as dt -> 0; the kernel's own roughness (e.g. -2 m sigma^2 gamma for OU) is reached "
+    "only when K -> infinity before dt -> 0, so it is not a continuum value of this network")
 
 
 def grid(spec: OUSpec | DeepNNQMSpec | KKLSpec) -> np.ndarray:
@@ -92,6 +109,9 @@ class ProcessModel:
         Hermite data of ``x^p`` for the GEVP powers (stationary OU input, one fixed function).
     exact_gaps : list of float or None
         ``nγ`` for the GEVP levels where the spectrum is known.
+    gaussian : bool
+        Zero-mean Gaussian paths with the exact ``covariance``: the GEVP's exact input follows
+        from Isserlis' theorem (:func:`gaussian_power_moments`).
     info : dict
         Exact facts for the summary (JSON-ready).
     """
@@ -105,6 +125,7 @@ class ProcessModel:
     mean: np.ndarray | None = None
     levels: Callable[[tuple[int, ...]], HermiteSpectrum] | None = None
     exact_gaps: list[float] | None = None
+    gaussian: bool = False
     info: dict = field(default_factory=dict)
 
 
@@ -223,16 +244,22 @@ def build_process(spec: OUSpec | DeepNNQMSpec | KKLSpec) -> ProcessModel:
         def draw_k(key: jax.Array, n: int) -> dict:
             return {"x": np.asarray(net.draw(key, n, shifted))}
 
+        info = {"eigenvalues": np.asarray(net.eigenvalues[:8]).tolist(), "captured": net.captured,
+                "hbar": 0.0, "hbar_note": KKL_HBAR_NOTE}
+        rate = {"ou": spec.rate, "exp_sum": spec.rates[0] if len(spec.rates) == 1 else None}.get(spec.kernel)
         gaps = None
-        if spec.kernel == "ou":
-            gaps = [spec.rate * k for k in range(1, 4)]
-        elif spec.kernel == "exp_sum" and spec.prior == "gaussian" and len(spec.rates) == 1:
-            gaps = [spec.rates[0] * k for k in range(1, 4)]
-        return ProcessModel(spec, times, draw_k, spec.mass, spec.hbar,
+        if rate is not None and spec.prior == "gaussian":
+            gaps = [rate * k for k in range(1, 4)]
+        elif rate is not None:
+            info["gaps_note"] = (
+                f"prior {spec.prior!r}: the theta_k are not Gaussian, so neither is the process; x^2 and x^3 "
+                "are not eigen-operators (their connected correlators carry the fourth-cumulant term "
+                "sum_k kappa4_k f_k^2(t) f_k^2(s), which does not decay like exp(-n gamma tau)): no exact "
+                "levels are claimed")
+        return ProcessModel(spec, times, draw_k, spec.mass, 0.0,
                             covariance=np.asarray(net.truncated_covariance(shifted, shifted)),
-                            mean=np.zeros_like(times), exact_gaps=gaps,
-                            info={"eigenvalues": np.asarray(net.eigenvalues[:8]).tolist(),
-                                  "captured": net.captured})
+                            mean=np.zeros_like(times), exact_gaps=gaps, gaussian=spec.prior == "gaussian",
+                            info=info)
     raise TypeError(f"not a process model: {spec!r}")
 
 
@@ -260,7 +287,9 @@ def grid_exact(cov: np.ndarray, mean: np.ndarray, dt: float, mass: float, hbar: 
     Returns
     -------
     dict
-        ``uncertainty``, ``commutator``, ``correlator`` (list), ``variance``.
+        ``uncertainty``, ``commutator``, ``correlator`` (list), ``variance``; ``uncertainty`` is None
+        (with the reason in ``uncertainty_note``) where the point-split ``⟨p²⟩`` is not positive,
+        e.g. ħ = 0 for smooth paths.
     """
     second = cov + np.outer(mean, mean)
     d = np.diagonal(second)
@@ -272,8 +301,17 @@ def grid_exact(cov: np.ndarray, mean: np.ndarray, dt: float, mass: float, hbar: 
     out = {"variance": var, "commutator": comm, "correlator": corr, "uncertainty": None}
     if hbar is not None:
         p2 = mass * hbar / dt - mass**2 * link / dt**2
-        out["uncertainty"] = float(np.sqrt(var * p2)) if p2 > 0 else float("nan")
+        if p2 > 0:
+            out["uncertainty"] = float(np.sqrt(var * p2))
+        else:
+            out["uncertainty_note"] = no_momentum_note(p2, hbar)
     return out
+
+
+def no_momentum_note(p2: float, hbar: float) -> str:
+    """Why Δx·Δp has no value: the point-split ``⟨p²⟩ = mħ/dt − m²⟨(Δx)²⟩/dt²`` is not positive."""
+    return (f"no Delta x Delta p: the point-split <p^2> = m hbar/dt - m^2 <(x_(n+1) - x_n)^2>/dt^2 = {p2:.4g} "
+            f"is not positive with hbar = {hbar:g} (paths smoother than Brownian at this dt)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,8 +334,11 @@ def _check_entry(c: P.Check, value: float | None = None, mcse: float | None = No
     if value is None:
         i = int(np.nanargmax(np.abs(v) / np.where(e > 0, e, np.inf))) if v.size > 1 else 0
         value, mcse = float(v[i]), float(e[i])
-    return {"value": value, "mcse": mcse, "z": float(c.z), "verdict": c.verdict, "threshold": c.threshold,
-            "check": c.name}
+    entry = {"value": value, "mcse": mcse, "z": float(c.z), "verdict": c.verdict, "threshold": c.threshold,
+             "check": c.name}
+    if "detectable" in c.detail:
+        entry["detectable"] = float(c.detail["detectable"])
+    return entry
 
 
 def _rp_eigen_errors(x: np.ndarray, times: np.ndarray, check: P.Check, family: str) -> np.ndarray:
@@ -344,6 +385,9 @@ def _gaps(x: np.ndarray, model: ProcessModel, job: Job) -> tuple[list[dict], dic
         raw = conn + np.outer(hs.coefficients[:, 0], hs.coefficients[:, 0])
         v = np.concatenate([raw.reshape(-1), hs.coefficients[:, 0]])
         exact_curve = np.asarray(f(jnp.asarray(v)))
+    elif model.gaussian:
+        raw, mean_ops = gaussian_power_moments(model.covariance, powers, n_tau)
+        exact_curve = np.asarray(f(jnp.asarray(np.concatenate([raw.reshape(-1), mean_ops]))))
     out = []
     for i in range(k):
         exact = model.exact_gaps[i] if model.exact_gaps is not None and i < len(model.exact_gaps) else None
@@ -364,6 +408,58 @@ def _gaps(x: np.ndarray, model: ProcessModel, job: Job) -> tuple[list[dict], dic
         out.append(entry)
     plots = {"tau": tau, "energies": energies, "gaps": out, "exact_curve": exact_curve}
     return out, plots
+
+
+def _gauss_pair(p: int, q: int, saa: np.ndarray, sbb: np.ndarray, sab: np.ndarray) -> np.ndarray:
+    """``E[x_a^p x_b^q]`` of a zero-mean Gaussian pair (Isserlis): sum over k cross pairings."""
+    from math import comb, factorial
+
+    def dfact(n: int) -> int:  # (n − 1)!! for even n: pairings of n points
+        return int(np.prod(np.arange(n - 1, 0, -2))) if n > 0 else 1
+
+    return sum(comb(p, k) * comb(q, k) * factorial(k) * dfact(p - k) * dfact(q - k)
+               * sab**k * saa ** ((p - k) // 2) * sbb ** ((q - k) // 2)
+               for k in range(min(p, q) + 1) if (p - k) % 2 == 0 and (q - k) % 2 == 0)
+
+
+def gaussian_power_moments(cov: np.ndarray, powers: tuple[int, ...], n_tau: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Exact expectations of the open-path GEVP input for zero-mean Gaussian paths.
+
+    ``c_ik(n) = (1/2P_n) Σ_j E[x_{j+n}^{p_i} x_j^{p_k} + x_{j+n}^{p_k} x_j^{p_i}]`` over the
+    ``P_n = L − n`` pairs (what :func:`~nnqm_ppl.observables.lattice.cross_correlator_series`
+    averages) and ``mean_j E x_j^{p_i}``, with Isserlis' theorem
+
+    .. math::
+
+        E[x_a^p x_b^q] = \sum_k \binom{p}{k}\binom{q}{k} k!\,(p-k-1)!!\,(q-k-1)!!\,
+                          Σ_{ab}^k Σ_{aa}^{(p-k)/2} Σ_{bb}^{(q-k)/2}
+
+    (k cross pairings, p − k and q − k even).
+
+    Parameters
+    ----------
+    cov : ndarray, shape (L, L)
+        Σ on the grid.
+    powers : tuple of int
+        The operators ``x^p``.
+    n_tau : int
+        Separations ``0 … n_tau − 1``.
+
+    Returns
+    -------
+    raw : ndarray, shape (n_tau, K, K)
+    means : ndarray, shape (K,)
+    """
+    d = np.diagonal(cov)
+    k = len(powers)
+    raw = np.empty((n_tau, k, k))
+    for n in range(n_tau):
+        sab, saa, sbb = np.diagonal(cov, n), d[n:], d[: d.size - n]
+        for i, p in enumerate(powers):
+            for j, q in enumerate(powers):
+                raw[n, i, j] = 0.5 * np.mean(_gauss_pair(p, q, saa, sbb, sab) + _gauss_pair(q, p, saa, sbb, sab))
+    means = np.array([np.mean(_gauss_pair(p, 0, d, d, d)) for p in powers])
+    return raw, means
 
 
 def _fact(hs: HermiteSpectrum) -> np.ndarray:
@@ -433,27 +529,45 @@ def measure(x: np.ndarray, model: ProcessModel, job: Job, hbar_series: np.ndarra
     if "commutator" in names:
         est = quantum.commutator(x, dt, mass=model.mass, boundary="open")
         entry = est.to_dict() | {"exact": None if exact is None else exact["commutator"],
-                                 "continuum": None if hbar_eff is None else -hbar_eff}
+                                 "continuum": None if hbar_eff is None else 0.0 - hbar_eff}
         if hbar_est is not None:
             entry["continuum_mcse"] = float(hbar_est.mcse)
         entry["systematic"] = (None if exact is None or hbar_eff is None
                                else abs(exact["commutator"] + hbar_eff))
+        if "hbar_note" in model.info:
+            entry["note"] = model.info["hbar_note"]
         obs["commutator"] = entry
     if "uncertainty" in names and hbar_eff is not None:
-        est = _uncertainty(x, model, hbar_series, dt)
-        cont = None
-        if isinstance(spec, OUSpec):
-            cont = spec.hbar / 2.0
-        elif "continuum_uncertainty" in model.info:
-            cont = model.info["continuum_uncertainty"]
-        ex = None if exact is None else exact["uncertainty"]
-        syst = None if ex is None or cont is None else abs(ex - cont)
-        bound = hbar_eff / 2.0
-        z = float((bound - (est.value + (syst or 0.0))) / est.mcse)
-        verdict = "violated" if z > th else "satisfied"
-        obs["uncertainty"] = est.to_dict() | {"exact": ex, "continuum": cont, "bound": bound, "hbar": hbar_eff,
-                                              "systematic": syst, "z": z, "verdict": verdict}
+        obs["uncertainty"] = _uncertainty_entry(x, model, hbar_series, hbar_eff, exact, th)
     return _json(obs), plots
+
+
+def _uncertainty_entry(x: np.ndarray, model: ProcessModel, hbar_series: np.ndarray | None, hbar_eff: float,
+                       exact: dict | None, threshold: float) -> dict:
+    """Δx·Δp beside its finite-dt exact value and continuum, judged by :func:`quantum.uncertainty_verdict`.
+
+    ``systematic = |exact(dt) − continuum|``. Where the point-split ``⟨p²⟩`` is not positive (ħ = 0:
+    smooth paths) there is no Δx·Δp: value, exact, continuum and verdict are None and ``note`` says why.
+    """
+    spec, dt = model.spec, model.spec.dt
+    head = {"bound": hbar_eff / 2.0, "hbar": hbar_eff}
+    ex = None if exact is None else exact["uncertainty"]
+    if hbar_eff <= 0 or (exact is not None and ex is None):
+        note = model.info.get("hbar_note") if hbar_eff <= 0 else exact["uncertainty_note"]
+        return {"value": None, "mcse": None, "exact": None, "continuum": None, **head, "systematic": None,
+                "z": None, "verdict": None, "note": f"{note}; Delta x Delta p does not exist"}
+    est = _uncertainty(x, model, hbar_series, dt)
+    cont = None
+    if isinstance(spec, OUSpec):
+        cont = spec.hbar / 2.0
+    elif "continuum_uncertainty" in model.info:
+        cont = model.info["continuum_uncertainty"]
+    syst = None if ex is None or cont is None else abs(ex - cont)
+    entry = est.to_dict() | {"exact": ex, "continuum": cont, **head, "systematic": syst}
+    if not np.isfinite(est.value):
+        return entry | {"value": None, "mcse": None, "z": None, "verdict": None,
+                        "note": "the sampled point-split <p^2> is not positive: no Delta x Delta p"}
+    return entry | quantum.uncertainty_verdict(float(est.value), float(est.mcse), hbar_eff / 2.0, syst, threshold)
 
 
 # --------------------------------------------------------------------------------------------
@@ -523,10 +637,14 @@ def exact_process_values(spec: OUSpec | DeepNNQMSpec | KKLSpec) -> dict:
         out |= {"uncertainty": ex["uncertainty"], "commutator": ex["commutator"], "variance": ex["variance"],
                 "correlator": {"tau": (spec.dt * np.arange(len(ex["correlator"]))).tolist(),
                                "value": ex["correlator"]}}
+        if "uncertainty_note" in ex:
+            out["uncertainty_note"] = ex["uncertainty_note"]
     if isinstance(spec, OUSpec):
         out |= {"uncertainty_continuum": spec.hbar / 2.0, "commutator_continuum": -spec.hbar}
     elif "hbar_f" in model.info:
         out |= {"commutator_continuum": -model.info["hbar_f"], "uncertainty_bound": model.info["hbar_f"] / 2.0}
+    elif isinstance(spec, KKLSpec):
+        out |= {"commutator_continuum": 0.0, "uncertainty_continuum": None}
     return _json(out)
 
 
