@@ -615,6 +615,8 @@ def _check_kernel_psd(spec: KKLSpec, t: Table) -> None:
     from nnqm_ppl.networks import kkl
 
     params = spec.kernel_params()
+    if spec.kernel == "bridge":  # pinned at both ends of [0, 2T], as karhunen_loeve builds it
+        params["horizon"] = 2.0 * spec.horizon
     try:
         cov = kkl.kernel(spec.kernel, **params)
     except ValueError as exc:
@@ -743,6 +745,7 @@ class GatesSpec:
     ess_min: float = 400.0
     divergences_max: int = 0
     tree_depth_max_fraction: float = 0.05
+    fit_p_min: float = 0.01  # task fit: the χ² p-value below which the fit does not describe its data
 
 
 def _gates(t: Table) -> GatesSpec:
@@ -751,7 +754,10 @@ def _gates(t: Table) -> GatesSpec:
         ess_min=t.float("ess_min", 400.0, nonneg=True),
         divergences_max=t.int("divergences_max", 0, minimum=0),
         tree_depth_max_fraction=t.float("tree_depth_max_fraction", 0.05, minimum=0.0, maximum=1.0),
+        fit_p_min=t.float("fit_p_min", 0.01, nonneg=True),
     )
+    if g.fit_p_min >= 1:
+        raise t.error("fit_p_min", f"must be < 1, got {g.fit_p_min}")
     t.finish()
     return g
 
