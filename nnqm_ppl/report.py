@@ -172,8 +172,11 @@ def format_table(observables: dict, max_rows_per_list: int = 9) -> str:
     for name, entry in flat:
         if not isinstance(entry, dict) or "value" not in entry:
             continue
-        if "verdict" in entry:
+        if entry.get("verdict") is not None:
             name = f"{name} ({entry['verdict']})"
+        if entry["value"] is None:  # the quantity does not exist for this model: summary.json says why
+            rows.append((name, "— (no value: see its note in summary.json)", "", ""))
+            continue
         value, mcse = np.asarray(entry["value"], dtype=float), entry.get("mcse")
         mcse = None if mcse is None else np.asarray(mcse, dtype=float)
         exact = entry.get("exact")

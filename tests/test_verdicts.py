@@ -155,3 +155,12 @@ def test_gaussian_power_moments_match_the_hermite_spectrum_of_ou():
     raw, means = gaussian_power_moments(model.covariance, powers, n_tau)
     np.testing.assert_allclose(raw, conn + np.outer(hs.coefficients[:, 0], hs.coefficients[:, 0]), atol=1e-12)
     np.testing.assert_allclose(means, hs.coefficients[:, 0], atol=1e-12)
+
+
+def test_table_shows_a_missing_value_as_missing_not_nan():
+    """The printed table: an entry without a value (KKL Δx·Δp) reads "no value", never "nan"/"None"."""
+    from nnqm_ppl.report import format_table
+
+    table = format_table({"uncertainty": {"value": None, "mcse": None, "verdict": None, "note": "ħ = 0"},
+                          "commutator": {"value": -0.68, "mcse": 0.001, "exact": -0.68, "continuum": 0.0}})
+    assert "no value" in table and "nan" not in table.lower() and "None" not in table
