@@ -22,11 +22,12 @@ import pytest
 
 import nnqm_ppl  # noqa: F401  (float64)
 from nnqm_ppl.cli import main
+from nnqm_ppl.exact.processes import gaussian_power_moments
 from nnqm_ppl.observables import positivity as P
 from nnqm_ppl.observables import quantum
 from nnqm_ppl.observables.estimate import Estimate
 from nnqm_ppl.spec import load_job
-from nnqm_ppl.tasks.nnqm import _fact, build_process, gaussian_power_moments, measure
+from nnqm_ppl.tasks.nnqm import _fact, build_process, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 ABOVE, SATURATED, BELOW = quantum.UNCERTAINTY_VERDICTS

@@ -17,7 +17,7 @@ estimators the path-integral task uses:
 - ``uncertainty`` and ``commutator``: :func:`~nnqm_ppl.observables.quantum.uncertainty_product`
   and :func:`~nnqm_ppl.observables.quantum.commutator` with ``boundary="open"``. At finite
   ``dt`` both have an exact expectation computed from the covariance ``Σ`` and mean ``μ`` of the
-  process on the grid (:func:`grid_exact`); for OU with ``ħ = 2mD``
+  process on the grid (:func:`~nnqm_ppl.exact.processes.grid_exact`); for OU with ``ħ = 2mD``
 
   .. math::
 
@@ -54,7 +54,13 @@ import numpy as np
 from numpy.polynomial import hermite_e
 
 from nnqm_ppl.diagnostics import check_gates
-from nnqm_ppl.exact.processes import HermiteSpectrum, hermite_spectrum, ou_covariance
+from nnqm_ppl.exact.processes import (
+    HermiteSpectrum,
+    gaussian_power_moments,
+    grid_exact,
+    hermite_spectrum,
+    ou_covariance,
+)
 from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.observables import positivity as P
 from nnqm_ppl.observables import quantum
@@ -64,9 +70,7 @@ from nnqm_ppl.sampling import exact_draws
 from nnqm_ppl.spec import DeepNNQMSpec, Job, KKLSpec, OUSpec
 from nnqm_ppl.tasks import TaskResult
 
-__all__ = ["KKL_HBAR_NOTE", "ProcessModel", "build_process", "gaussian_power_moments", "grid", "grid_exact",
-           "no_momentum_note",
-           "exact_process_values", "run"]
+__all__ = ["KKL_HBAR_NOTE", "ProcessModel", "build_process", "grid", "exact_process_values", "run"]
 
 N_HERMITE = 60  # Hermite levels kept in exact sums; the neglected weight is reported as a bound
 
@@ -111,7 +115,7 @@ class ProcessModel:
         ``nγ`` for the GEVP levels where the spectrum is known.
     gaussian : bool
         Zero-mean Gaussian paths with the exact ``covariance``: the GEVP's exact input follows
-        from Isserlis' theorem (:func:`gaussian_power_moments`).
+        from Isserlis' theorem (:func:`~nnqm_ppl.exact.processes.gaussian_power_moments`).
     info : dict
         Exact facts for the summary (JSON-ready).
     """
@@ -263,57 +267,6 @@ def build_process(spec: OUSpec | DeepNNQMSpec | KKLSpec) -> ProcessModel:
     raise TypeError(f"not a process model: {spec!r}")
 
 
-def grid_exact(cov: np.ndarray, mean: np.ndarray, dt: float, mass: float, hbar: float | None,
-               n_tau: int) -> dict:
-    """Exact expectations of the open-path estimators from the grid covariance and mean.
-
-    ``Var = mean_n(Σ_nn + μ_n²) − (mean_n μ_n)²``, ``link = mean_n E(x_{n+1} − x_n)²``,
-    ``Δx·Δp = sqrt(Var (mħ/dt − m² link/dt²))``, commutator
-    ``(m/dt) mean_{interior} E x_n(x_{n+1} − 2x_n + x_{n−1})`` and the translation-averaged
-    connected correlator at lags ``0..n_tau−1`` — exactly what
-    :mod:`~nnqm_ppl.observables.quantum` and :mod:`~nnqm_ppl.observables.lattice` average.
-
-    Parameters
-    ----------
-    cov : ndarray, shape (L, L)
-        Σ on the grid.
-    mean : ndarray, shape (L,)
-        μ on the grid.
-    dt, mass, hbar : float
-        Spacing, m, ħ (``hbar`` None: no uncertainty value).
-    n_tau : int
-        Correlator separations.
-
-    Returns
-    -------
-    dict
-        ``uncertainty``, ``commutator``, ``correlator`` (list), ``variance``; ``uncertainty`` is None
-        (with the reason in ``uncertainty_note``) where the point-split ``⟨p²⟩`` is not positive,
-        e.g. ħ = 0 for smooth paths.
-    """
-    second = cov + np.outer(mean, mean)
-    d = np.diagonal(second)
-    off = np.diagonal(second, 1)
-    var = float(np.mean(d) - np.mean(mean) ** 2)
-    link = float(np.mean(d[1:] + d[:-1] - 2.0 * off))
-    comm = float(mass / dt * np.mean(off[1:] + off[:-1] - 2.0 * d[1:-1]))
-    corr = [float(np.mean(np.diagonal(second, k)) - np.mean(mean) ** 2) for k in range(n_tau)]
-    out = {"variance": var, "commutator": comm, "correlator": corr, "uncertainty": None}
-    if hbar is not None:
-        p2 = mass * hbar / dt - mass**2 * link / dt**2
-        if p2 > 0:
-            out["uncertainty"] = float(np.sqrt(var * p2))
-        else:
-            out["uncertainty_note"] = no_momentum_note(p2, hbar)
-    return out
-
-
-def no_momentum_note(p2: float, hbar: float) -> str:
-    """Why Δx·Δp has no value: the point-split ``⟨p²⟩ = mħ/dt − m²⟨(Δx)²⟩/dt²`` is not positive."""
-    return (f"no Delta x Delta p: the point-split <p^2> = m hbar/dt - m^2 <(x_(n+1) - x_n)^2>/dt^2 = {p2:.4g} "
-            f"is not positive with hbar = {hbar:g} (paths smoother than Brownian at this dt)")
-
-
 # --------------------------------------------------------------------------------------------
 # measurements
 
@@ -408,58 +361,6 @@ def _gaps(x: np.ndarray, model: ProcessModel, job: Job) -> tuple[list[dict], dic
         out.append(entry)
     plots = {"tau": tau, "energies": energies, "gaps": out, "exact_curve": exact_curve}
     return out, plots
-
-
-def _gauss_pair(p: int, q: int, saa: np.ndarray, sbb: np.ndarray, sab: np.ndarray) -> np.ndarray:
-    """``E[x_a^p x_b^q]`` of a zero-mean Gaussian pair (Isserlis): sum over k cross pairings."""
-    from math import comb, factorial
-
-    def dfact(n: int) -> int:  # (n − 1)!! for even n: pairings of n points
-        return int(np.prod(np.arange(n - 1, 0, -2))) if n > 0 else 1
-
-    return sum(comb(p, k) * comb(q, k) * factorial(k) * dfact(p - k) * dfact(q - k)
-               * sab**k * saa ** ((p - k) // 2) * sbb ** ((q - k) // 2)
-               for k in range(min(p, q) + 1) if (p - k) % 2 == 0 and (q - k) % 2 == 0)
-
-
-def gaussian_power_moments(cov: np.ndarray, powers: tuple[int, ...], n_tau: int) -> tuple[np.ndarray, np.ndarray]:
-    r"""Exact expectations of the open-path GEVP input for zero-mean Gaussian paths.
-
-    ``c_ik(n) = (1/2P_n) Σ_j E[x_{j+n}^{p_i} x_j^{p_k} + x_{j+n}^{p_k} x_j^{p_i}]`` over the
-    ``P_n = L − n`` pairs (what :func:`~nnqm_ppl.observables.lattice.cross_correlator_series`
-    averages) and ``mean_j E x_j^{p_i}``, with Isserlis' theorem
-
-    .. math::
-
-        E[x_a^p x_b^q] = \sum_k \binom{p}{k}\binom{q}{k} k!\,(p-k-1)!!\,(q-k-1)!!\,
-                          Σ_{ab}^k Σ_{aa}^{(p-k)/2} Σ_{bb}^{(q-k)/2}
-
-    (k cross pairings, p − k and q − k even).
-
-    Parameters
-    ----------
-    cov : ndarray, shape (L, L)
-        Σ on the grid.
-    powers : tuple of int
-        The operators ``x^p``.
-    n_tau : int
-        Separations ``0 … n_tau − 1``.
-
-    Returns
-    -------
-    raw : ndarray, shape (n_tau, K, K)
-    means : ndarray, shape (K,)
-    """
-    d = np.diagonal(cov)
-    k = len(powers)
-    raw = np.empty((n_tau, k, k))
-    for n in range(n_tau):
-        sab, saa, sbb = np.diagonal(cov, n), d[n:], d[: d.size - n]
-        for i, p in enumerate(powers):
-            for j, q in enumerate(powers):
-                raw[n, i, j] = 0.5 * np.mean(_gauss_pair(p, q, saa, sbb, sab) + _gauss_pair(q, p, saa, sbb, sab))
-    means = np.array([np.mean(_gauss_pair(p, 0, d, d, d)) for p in powers])
-    return raw, means
 
 
 def _fact(hs: HermiteSpectrum) -> np.ndarray:
