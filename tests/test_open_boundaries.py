@@ -268,3 +268,17 @@ def test_anharmonic_fixed_ends_nuts() -> None:
                        "sampler.chains=2", "sampler.warmup=200", "sampler.samples=500", "gates.ess_min=200")
     assert obs["x2"]["exact"] == pytest.approx(0.2572698652, abs=1e-9)  # the window, not 0.25399
     _check_all(obs, x, job)
+
+
+def test_nnqm_exact_prints_the_window_values(capsys: pytest.CaptureFixture) -> None:
+    """``nnqm exact`` on a fixed-end model prints the window averages, not the middle site."""
+    import json
+
+    from nnqm_ppl.cli import main
+
+    sets = ["model.boundary=fixed", "model.x_ini=1.0", "model.x_fin=1.0", "model.beta=4.0", "model.slices=16"]
+    assert main(["exact", str(ROOT / "models" / "anharmonic.toml"), *(f"--set={s}" for s in sets)]) == 0
+    out = json.loads(capsys.readouterr().out)["lattice"]
+    assert out["window"] == [4, 12]
+    assert out["x2"] == pytest.approx(0.2572698652, abs=1e-9)  # the middle site has 0.2539912614
+    assert len(out["correlator"]) == len(out["correlator_connected"]) == 9
