@@ -13,7 +13,10 @@ and by the exact window averages of :mod:`nnqm_ppl.exact.window`, so the two can
   ``O_{j+n} O_j`` averaged over the ``M − n`` pairs that fit inside the segment.
 * ``"fixed"`` / ``"half_line"`` — the ends are not in equilibrium (pinned ends; the free end of the
   half-line carries ``ψ0`` rather than ``|ψ0|²``), so ``skip`` sites are dropped at each end
-  (default ``L // 4``) and the interior window is treated as an open segment.
+  (default ``L // 4``) and the interior window is treated as an open segment. The window is
+  still not translation invariant (``⟨x_j⟩``, ``⟨x_j x_{j+n}⟩`` depend on ``j``): its averages
+  estimate the window averages of the site values, which is what the exact column reports, and
+  its connected correlator subtracts ``⟨x_j⟩⟨x_{j+n}⟩`` pair by pair (:func:`connected_correlator`).
 
 A per-draw translation average is an unbiased estimator of the correlator for that draw's
 distribution, so its mean over draws is the estimate and its ArviZ MCSE the error.
