@@ -165,3 +165,11 @@ def test_table_shows_a_missing_value_as_missing_not_nan():
     table = format_table({"uncertainty": {"value": None, "mcse": None, "verdict": None, "note": "ħ = 0"},
                           "commutator": {"value": -0.68, "mcse": 0.001, "exact": -0.68, "continuum": 0.0}})
     assert "no value" in table and "nan" not in table.lower() and "None" not in table
+
+
+def test_nnqm_exact_deep_network_without_a_momentum_is_strict_json(capsys):
+    """σ_w = 3: at dt = 0.05 the point-split ⟨p²⟩ of f(OU) is negative (was NaN): None + the reason."""
+    assert main(["exact", str(ROOT / "models/deep_nnqm.toml"), "--set", "sigma_w=3.0"]) == 0
+    out = json.loads(capsys.readouterr().out, parse_constant=_no_nan)
+    assert out["uncertainty"] is None and "not positive" in out["uncertainty_note"]
+    assert out["uncertainty_bound"] > 0 and out["commutator_continuum"] < 0
