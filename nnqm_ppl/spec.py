@@ -583,7 +583,8 @@ class KKLSpec(ProcessGrid):
 
     Kernel parameters are flat fields; each kernel uses those listed in :data:`KKL_KERNELS`
     (others keep their defaults and are ignored), so ``--set model.kernel="matern32"`` works on a
-    file written for ``ou``. ``hbar`` and ``mass`` enter the Δx·Δp and [x, p] estimators.
+    file written for ``ou``. ``mass`` enters the [x, p] estimator; ħ is not a parameter: it is
+    the paths' quadratic variation, 0 for a finite-K network (smooth paths), so ``hbar`` is refused.
     """
 
     kernel: str = "ou"
@@ -600,7 +601,6 @@ class KKLSpec(ProcessGrid):
     weights: tuple[float, ...] = (0.5,)
     rates: tuple[float, ...] = (1.0,)
     mass: float = 1.0
-    hbar: float = 1.0
     kind: str = "kkl"
 
     def kernel_params(self) -> dict[str, Any]:
@@ -667,8 +667,10 @@ def _kkl(t: Table) -> KKLSpec:
         weights=tuple(weights),
         rates=tuple(rates),
         mass=t.float("mass", 1.0, positive=True),
-        hbar=t.float("hbar", 1.0, positive=True),
     )
+    if t.has("hbar"):
+        raise t.error("hbar", "a Karhunen-Loeve network's hbar is the quadratic variation of its paths "
+                              "(0 at finite K), not a parameter: remove it")
     _check_kernel_psd(spec, t)
     t.raw("kind")
     return spec

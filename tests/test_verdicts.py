@@ -173,3 +173,10 @@ def test_nnqm_exact_deep_network_without_a_momentum_is_strict_json(capsys):
     out = json.loads(capsys.readouterr().out, parse_constant=_no_nan)
     assert out["uncertainty"] is None and "not positive" in out["uncertainty_note"]
     assert out["uncertainty_bound"] > 0 and out["commutator_continuum"] < 0
+
+
+def test_kkl_refuses_an_hbar_it_would_ignore(capsys):
+    """ħ of a KL network is its quadratic variation, not an input: a given ``hbar`` is refused (exit 2)."""
+    assert main(["exact", str(ROOT / "models/kkl.toml"), "--set", "hbar=2.0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "hbar" in err[0] and "quadratic variation" in err[0]
