@@ -509,7 +509,8 @@ def _rp_figure(plots: dict):
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_yscale("symlog", linthresh=1e-3)
     ax.set(xlabel="k", ylabel="normalised eigenvalue",
-           title=f"reflection positivity ({rp.name.split('_')[-1]}): {rp.verdict}, z = {rp.z:.2f}")
+           title=f"reflection positivity ({rp.name.removeprefix('reflection_positivity_')}): {rp.verdict}, "
+                 f"z = {rp.z:.2f}, detectable {rp.detail['detectable']:.2g}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
