@@ -28,6 +28,12 @@ The law of the θ_k (``prior``) only has to make them pairwise uncorrelated: ``g
 (θ_k ~ U[−sqrt(3λ_k), sqrt(3λ_k)]) share every two-point function but differ at four points:
 ``G4c(t_1..t_4) = Σ_k κ_4(θ_k) Π_i f_k(t_i)`` with ``κ_4 = 0, −2λ_k², −(6/5)λ_k²``.
 
+A truncated network has smooth paths whatever the kernel: ``φ_K`` combines K fixed eigenfunctions
+(sinusoids, or Nyström sums of kernel sections ``K(t, t_j)``, smooth but at finitely many points),
+so its quadratic variation ``Σ_n (φ(t_{n+1}) − φ(t_n))²`` vanishes as the grid is refined. In the
+Euclidean reading ħ = m × (quadratic variation per unit time) = 0: the lattice commutator tends to
+0, not to the kernel's ``−2mσ²γ`` (OU), which is reached only when K → ∞ before dt → 0.
+
 Built-in kernels (:func:`kernel`): ``ou``, ``brownian``, ``bridge``, ``gaussian`` (Cos-net's
 two-point function), ``matern32``, ``cauchy`` (the generalised Cauchy family), ``exp_sum``; or any
 JAX callable ``K(t, s)`` broadcasting over its arguments. A kernel that is not positive
