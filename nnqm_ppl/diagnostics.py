@@ -43,6 +43,10 @@ ADVICE = {
     "died out — run more samples, or leave 'gap' and 'effective_mass' out of observables.names.",
     "loo": "PSIS-LOO unreliable: the choice of the number of states cannot be trusted — run more "
     "samples, or drop candidate states the data cannot resolve (fit.states) or raise fit.tau_min.",
+    "fit": "the fit does not describe its data (χ² p-value below gates.fit_p_min); likely causes: "
+    "lattice artefacts (data from a finer lattice or the continuum: raise model.slices to the data's "
+    "spacing, or fit the continuum spectral model); the model misses states (more fit.states, or "
+    "raise fit.tau_min); or the data's errors are underestimated (check their covariance).",
 }
 
 #: Wolff's S: the window W is the first where exp(−W/τ_W) < τ_W / sqrt(W N), τ_W = S / ln((2τ+1)/(2τ−1)).

@@ -6,7 +6,10 @@ posterior mode that L-BFGS finds from the chain's own random point
 (:func:`nnqm_ppl.fitting.posterior_modes`); for a spectral fit with several
 candidate K the PSIS-LOO expected log predictive density (ArviZ) picks the smallest K whose
 elpd is within one standard error of the best (the one-standard-error rule). The chosen fit's
-parameters are gated like any MCMC run.
+parameters are gated like any MCMC run, and its goodness of fit too
+(:mod:`nnqm_ppl.fit_quality`): the minimum χ² over the parameters, for n − p degrees of freedom,
+must have a p-value of at least ``gates.fit_p_min``, else the fit does not describe its data
+and the run fails (exit 3). The posterior-predictive p-value is reported beside it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 import xarray as xr
 from numpyro.infer import log_likelihood
 
-from nnqm_ppl import fitting
+from nnqm_ppl import fit_quality, fitting
 from nnqm_ppl.diagnostics import check_gates, diagnostic_figures
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.sampling import run_mcmc
@@ -155,7 +158,10 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         ``observables``: every scalar parameter (``value`` = posterior mean, ``mcse``, ``sd``,
         ``eti_5``, ``eti_95``) and ``prediction``; ``extra``: ``posterior`` (name -> ``mean``,
         ``sd``, ``eti_5``, ``eti_95``, ``mcse``, ``ess_bulk``), ``fit`` (kind, K, criterion table,
-        χ² of the posterior median), ``data``.
+        ``points``, ``parameters`` and the goodness of fit of
+        :class:`nnqm_ppl.fit_quality.FitQuality`: ``chi2`` (the minimum χ² over the parameters),
+        ``dof`` (points − parameters), ``chi2_dof``, ``p_value``, ``ppp``, ``ppp_mcse``, and the
+        definitions ``chi2_is``, ``dof_is``), ``data``.
     """
     task = job.task_spec
     beta = job.model.beta if isinstance(job.model, PathIntegralSpec) else None
@@ -182,16 +188,20 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     if task.kind == "spectral":
         summary |= fitting.posterior_summary(tree["posterior"], ("E",))
     draws = _draws(tree, problem.names)
-    n = next(iter(draws.values())).shape[0]
-    pick = np.linspace(0, n - 1, min(n, _BAND_DRAWS)).astype(int)
-    band = np.asarray(jax.vmap(problem.predict)({k: v[pick] for k, v in draws.items()}))
-    resid = data.mean - np.median(band, axis=0)
-    chi2 = float(resid @ np.linalg.solve(data.cov, resid))
+    preds = fit_quality.predict_draws(problem, draws)
+    n = preds.shape[0]
+    band = preds[np.linspace(0, n - 1, min(n, _BAND_DRAWS)).astype(int)]
+    shape = (tree["posterior"].sizes["chain"], tree["posterior"].sizes["draw"])
+    quality = fit_quality.fit_quality(problem, draws, fit_quality.chi2_draws(problem, preds).reshape(shape))
     series = fitting.flat_parameters(tree["posterior"], problem.names)
     stats = tree["sample_stats"].to_dataset()
     diagnostics = check_gates(series, job.gates, stats)
     for message in loo_problems:
         diagnostics.fail("loo", message)
+    if quality.p_value is not None and quality.p_value < job.gates.fit_p_min:
+        diagnostics.fail("fit", f"fit quality: χ²_min = {quality.chi2:.4g} for {quality.dof} dof "
+                         f"(χ²/dof = {quality.chi2_dof:.3g}), p = {quality.p_value:.3g} < gates.fit_p_min = "
+                         f"{job.gates.fit_p_min:g} (posterior-predictive p = {quality.ppp:.3g})")
     observables = {}
     if "posterior" in job.observables:
         observables = {name: {"value": s["mean"], "mcse": s["mcse"], "sd": s["sd"], "eti_5": s["eti_5"],
@@ -209,7 +219,7 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     extra = {
         "posterior": summary,
         "fit": {"kind": task.kind, "states": chosen or None, "criterion": {str(k): v for k, v in criterion.items()},
-                "chi2": chi2, "points": int(data.tau.size), "parameters": problem.n_params},
+                "points": int(data.tau.size), "parameters": problem.n_params} | quality.to_dict(),
         "data": data.to_dict(),
     }
     return TaskResult(observables=observables, diagnostics=diagnostics, datatree=tree, figures=figures, extra=extra)
