@@ -7,9 +7,10 @@ r"""Ground-state wave function from paths: ``|ψ0|²`` from periodic paths, ``ψ
   (normalised to unit integral, or in ``L²``).
 
 Each draw contributes its bin fractions ``f_b`` (one indicator per site, averaged over the
-sites); the density ``f̄_b/Δ_b`` has the ArviZ MCSE of ``f_b/Δ_b``. Sites outside the edges count in
-the denominator, so the density is normalised over the whole line. A bin average differs from
-the density at the bin centre by ``≈ p''Δ²/24``.
+sites); the density ``f̄_b/Δ_b`` has the ArviZ MCSE of ``f_b/Δ_b``, at least ``1/(nΔ_b)`` for n
+draws (an empty bin's series is constant, ArviZ MCSE 0, yet it resolves no less than one count).
+Sites outside the edges count in the denominator, so the density is normalised over the whole
+line. A bin average differs from the density at the bin centre by ``≈ p''Δ²/24``.
 """
 
 from __future__ import annotations
@@ -55,12 +56,21 @@ def bin_fraction_series(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _density(fractions: np.ndarray, edges: np.ndarray) -> dict[str, np.ndarray]:
+    r"""Bin densities ``f̄_b/Δ_b`` with the ArviZ MCSE, floored at one draw's count.
+
+    A bin that no draw reached has a constant (zero) series, whose ArviZ MCSE is 0, yet an empty
+    bin only says the probability is of order one count or less. The MCSE is therefore at least
+    ``1/(n Δ_b)`` (n draws), the resolution of a single draw in the bin: an empty bin is then
+    consistent with an exact density p_b within k MCSE when ``p_b Δ_b n ≤ k`` expected counts.
+    """
     e = np.asarray(edges, dtype=np.float64)
-    est = mean_estimate(fractions / np.diff(e))
+    width = np.diff(e)
+    est = mean_estimate(fractions / width)
+    n = fractions.shape[0] * fractions.shape[1]
     return {
         "x": 0.5 * (e[1:] + e[:-1]),
         "value": np.atleast_1d(est.value),
-        "mcse": np.atleast_1d(est.mcse),
+        "mcse": np.maximum(np.atleast_1d(est.mcse), 1.0 / (n * width)),
     }
 
 
