@@ -60,9 +60,8 @@ TOO_DEEP = ("double_well", ("model.potential=[6.25, 0, -5.0, 0, 1.0]",), 2)
 _OUT = Path(tempfile.mkdtemp(prefix="nnqm_jobgrid_"))
 
 
-@cache
 def run_job(job: str, overrides: tuple[str, ...] = (), seed: int = 0) -> tuple[int, dict]:
-    """Run ``inference/JOB.toml`` at CI size with ``overrides`` and ``seed``.
+    """Run ``inference/JOB.toml`` at CI size with ``overrides`` and ``seed`` (once per session).
 
     Returns
     -------
@@ -70,6 +69,11 @@ def run_job(job: str, overrides: tuple[str, ...] = (), seed: int = 0) -> tuple[i
         The exit code ``nnqm run`` would give (0 gates passed, 3 failed) and ``summary.json``
         (empty when nothing was sampled).
     """
+    return _run(job, tuple(overrides), seed)
+
+
+@cache
+def _run(job: str, overrides: tuple[str, ...], seed: int) -> tuple[int, dict]:
     spec = load_job(ROOT / "inference" / f"{job}.toml",
                     [*CI_SIZE.get(job, ()), *overrides, f"sampler.seed={seed}"])
     out = _OUT / f"{job}-{len(list(_OUT.iterdir()))}"
