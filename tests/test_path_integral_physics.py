@@ -54,15 +54,15 @@ def within(entry: dict, systematic: float = 0.0, key: str = "exact") -> np.ndarr
 
 def histogram_within(entry: dict, systematic: float, job: str, samples: int, key: str = "exact") -> np.ndarray:
     """A histogram density against an exact one, bin by bin: a filled bin within K MCSE + systematic;
-    an empty bin has no MCSE (its per-draw series is all zero), and a count of 0 is consistent
-    with the exact density only if the expected count (exact − systematic)·Δ·draws is ≤ 10
+    an empty bin (its MCSE only the one-count floor of ``wavefunction``) is consistent with the
+    exact density if the expected count (exact − systematic)·Δ·draws is ≤ 10
     (Poisson P(0) ≥ e^−10; one independent value per draw, an upper bound on the expectation).
     """
     value, mcse, exact = (np.asarray(entry[k], dtype=float) for k in ("value", "mcse", key))
     draws = samples * load_job(ROOT / "inference" / job).sampler.chains
     width = np.diff(entry["x"])[0]
     filled = np.abs(value - exact) <= K * mcse + systematic
-    empty = (value == 0) & (mcse == 0) & ((exact - systematic) * width * draws <= 10.0)
+    empty = (value == 0) & ((exact - systematic) * width * draws <= 10.0)
     return filled | empty
 
 
