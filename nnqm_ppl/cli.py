@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--no-progress", action="store_true")
-    r.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pkl of an unfinished run")
+    r.add_argument("--resume", action="store_true", help="continue an unfinished run from DIR/checkpoint*.npz")
     r.add_argument("--distributed", action="store_true",
                    help="one of several processes (jax.distributed; also NNQM_DISTRIBUTED=1): the chains are "
                         "shared out, process 0 writes DIR")
@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         datatree=result.datatree,
         figures=result.figures,
     )
-    ck.path.unlink(missing_ok=True)  # the run is complete: its results replace the checkpoint
+    ck.remove()  # the run is complete: its results replace the checkpoints
     print(report.format_table(result.observables))
     print(f"\nwrote {out}/summary.json ({elapsed:.1f} s)")
     if not result.diagnostics.passed:

@@ -7,9 +7,10 @@ and ``acceptance_rate`` via :func:`arviz_base.from_numpyro`).
 MCMC runs in segments of ``sampler.checkpoint_every`` draws: ``MCMC.warmup`` once, then
 ``MCMC.run`` per segment from ``post_warmup_state = last_state`` with the state's own key. A run
 with an active :class:`Checkpoint` (see :func:`checkpointing`) saves the host copy of the sampler
-state and the draws so far after the warm-up and after every segment, atomically. A resumed run
-loads that state and executes the remaining segments exactly as the uninterrupted run would, so
-its draws are identical bit for bit.
+state and the draws so far after the warm-up and after every segment, atomically, as arrays and
+JSON (:mod:`nnqm_ppl.checkpoint`; each model a job samples has its own file and identity). A
+resumed run loads that state and executes the remaining segments exactly as the uninterrupted run
+would, so its draws are identical bit for bit.
 
 Several hosts: after :func:`init_distributed` (``jax.distributed``; JAX is the distributed
 engine), each of ``jax.process_count()`` processes runs ``chains / process_count`` of the chains on
@@ -22,17 +23,13 @@ all chains, and a checkpoint has the same layout as a single process's; only pro
 
 from __future__ import annotations
 
-import contextvars
-import json
 import os
-import pickle
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +41,17 @@ from arviz_base.io_numpyro import MCMCAdapter
 from jax.experimental import multihost_utils
 from numpyro.infer import HMC, MCMC, NUTS
 
-from nnqm_ppl.atomic import atomic_path
+from nnqm_ppl.checkpoint import (
+    CHECKPOINT_NAME,
+    Checkpoint,
+    checkpointing,
+    from_host,
+    model_identity,
+    next_model,
+    read_checkpoint,
+    to_host,
+    write_checkpoint,
+)
 from nnqm_ppl.spec import SamplerSpec, SpecError
 
 __all__ = [
@@ -62,9 +69,6 @@ __all__ = [
     "is_writer",
 ]
 
-#: file name of a run directory's checkpoint
-CHECKPOINT_NAME = "checkpoint.pkl"
-_FORMAT = 1
 _EXTRA_FIELDS = ("energy", "accept_prob", "diverging", "num_steps")
 
 
@@ -135,110 +139,13 @@ class NumericalTrouble(RuntimeError):
     """The model's log density is NaN or infinite wherever the sampler looked: nothing to sample."""
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    """Where a run keeps its checkpoint, which job it belongs to, and whether to resume from it.
-
-    Attributes
-    ----------
-    path : Path
-        The checkpoint file (``DIR/checkpoint.pkl``).
-    tag : dict
-        JSON-ready identity of the job (its file and resolved spec); a checkpoint whose tag
-        differs is refused.
-    resume : bool
-        Continue from the saved state instead of starting afresh.
-    """
-
-    path: Path
-    tag: dict
-    resume: bool = False
-
-
-_ACTIVE: contextvars.ContextVar[Checkpoint | None] = contextvars.ContextVar("nnqm_checkpoint", default=None)
-
-
-@contextmanager
-def checkpointing(checkpoint: Checkpoint) -> Iterator[Checkpoint]:
-    """Make :func:`run_mcmc` calls inside the ``with`` block save to (and resume from) ``checkpoint``."""
-    token = _ACTIVE.set(checkpoint)
-    try:
-        yield checkpoint
-    finally:
-        _ACTIVE.reset(token)
-
-
-def _canonical(tag: dict) -> str:
-    return json.dumps(tag, sort_keys=True, default=str)
-
-
-def read_checkpoint(path: Path, tag: dict | None = None) -> dict | None:
-    """Load a checkpoint (None if there is none); with ``tag``, refuse one of a different job.
-
-    Raises
-    ------
-    SpecError
-        If the file is unreadable, or belongs to a different job or spec.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        with path.open("rb") as fh:
-            data = pickle.load(fh)  # noqa: S301 - our own file in the user's run directory
-        fmt, saved_tag = data["format"], data["tag"]
-    except Exception as exc:  # noqa: BLE001 - any failure to read means the same to the user
-        raise SpecError(str(path), "", f"unreadable checkpoint ({exc.__class__.__name__}); remove it") from None
-    if fmt != _FORMAT:
-        raise SpecError(str(path), "", f"checkpoint format {fmt} is not {_FORMAT}; remove it")
-    if tag is not None and _canonical(saved_tag) != _canonical(tag):
-        same_file = saved_tag.get("file") == tag.get("file")
-        other = f"a different job ({saved_tag.get('file')})"
-        what = "the same job with a different spec or seed" if same_file else other
-        raise SpecError(str(path), "", f"checkpoint of {what}; choose another --out")
-    return data
-
-
-def _is_key(x: Any) -> bool:
-    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
-@partial(jax.tree_util.register_dataclass, data_fields=["data"], meta_fields=["impl"])
-@dataclass(frozen=True)
-class _KeyData:
-    """A typed PRNG key array on the host (pickle cannot hold typed keys)."""
-
-    data: np.ndarray
-    impl: str
-
-
-def _to_host(state: Any) -> Any:
-    def conv(x: Any) -> Any:
-        if _is_key(x):
-            return _KeyData(np.asarray(jax.random.key_data(x)), str(jax.random.key_impl(x)))
-        return np.asarray(jax.device_get(x))
-
-    return jax.tree.map(conv, state, is_leaf=_is_key)
-
-
-def _from_host(state: Any) -> Any:
-    def conv(x: Any) -> Any:
-        if isinstance(x, _KeyData):
-            return jax.random.wrap_key_data(x.data, impl=x.impl)
-        return jax.numpy.asarray(x)
-
-    return jax.tree.map(conv, state, is_leaf=lambda x: isinstance(x, _KeyData))
-
-
-def _save(ck: Checkpoint, state: Any, samples: dict, stats: dict, done: int, *, batched: bool = True) -> None:
-    """Checkpoint the whole run: every process hands in its chains' state (``batched``: with a
-    leading chain axis), process 0 writes."""
-    state = _gather_chains(_to_host(state), batched)
-    if not is_writer():
-        return
-    data = {"format": _FORMAT, "tag": ck.tag, "done": done, "state": state, "samples": samples, "stats": stats}
-    with atomic_path(ck.path) as tmp, tmp.open("wb") as fh:
-        pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+def _save(path: Path, ck: Checkpoint, model: dict, state: Any, samples: dict, stats: dict, done: int, *,
+          batched: bool = True) -> None:
+    """Checkpoint one model's run at ``path``: every process hands in its chains' state
+    (``batched``: with a leading chain axis), process 0 writes."""
+    state = _gather_chains(to_host(state), batched)
+    if is_writer():
+        write_checkpoint(path, ck.tag, model, state, samples, stats, done)
 
 
 @contextmanager
@@ -387,7 +294,8 @@ def run_mcmc(
     Interrupted
         On Ctrl-C while a checkpoint is active, after saving it at the next segment boundary.
     SpecError
-        When resuming from a missing checkpoint or one of a different job.
+        When resuming without a checkpoint of the job's first model, or from a checkpoint that
+        is damaged or of a different job or model (:func:`nnqm_ppl.checkpoint.read_checkpoint`).
     NumericalTrouble
         If no starting point has a finite log density and gradient.
     ValueError
@@ -405,16 +313,20 @@ def run_mcmc(
         chain_method=chain_method(local),
         progress_bar=progress_enabled(progress) and is_writer(),
     )
-    ck = _ACTIVE.get() if sampler.checkpoint_every else None
+    active = next_model() if sampler.checkpoint_every else None
     samples: dict = {}
     stats: dict = {}
     done = 0
-    with _sigint_deferred(ck is not None) as stop:
-        saved = read_checkpoint(ck.path, ck.tag) if ck is not None and ck.resume else None
-        if ck is not None and ck.resume and saved is None:
-            raise SpecError(str(ck.path), "--resume", "no checkpoint to resume from; run without --resume")
+    with _sigint_deferred(active is not None) as stop:
+        saved = None
+        if active is not None:
+            ck, slot = active
+            path, identity = ck.model_path(slot), model_identity(model, kwargs, key, slot)
+            saved = read_checkpoint(path, ck.tag, identity) if ck.resume else None
+            if ck.resume and saved is None and slot == 0:  # later models may not have begun
+                raise SpecError(str(path), "--resume", "no checkpoint to resume from; run without --resume")
         if saved is not None:
-            state = _from_host(_own_chains(saved["state"], mine, batched))
+            state = from_host(_own_chains(saved["state"], mine, batched))
             samples, stats, done = saved["samples"], saved["stats"], saved["done"]
         else:
             if jax.process_count() > 1:  # the keys one process would give these chains
@@ -433,11 +345,11 @@ def run_mcmc(
                     "(NaN or overflow in the model's action): nothing was sampled"
                 ) from None
             state = mcmc.post_warmup_state
-            if ck is not None:
-                _save(ck, state, samples, stats, done, batched=batched)
+            if active is not None:
+                _save(path, ck, identity, state, samples, stats, done, batched=batched)
         while done < sampler.samples:
             if _any_process(stop.is_set()):
-                raise Interrupted(ck.path, done, sampler.samples)
+                raise Interrupted(path, done, sampler.samples)
             mcmc.num_samples = min(segment, sampler.samples - done)
             mcmc.post_warmup_state = state
             mcmc.run(state.rng_key, extra_fields=_EXTRA_FIELDS, **kwargs)
@@ -445,8 +357,8 @@ def run_mcmc(
             samples = _append(samples, mcmc.get_samples(group_by_chain=True))
             stats = _append(stats, mcmc.get_extra_fields(group_by_chain=True))
             done += mcmc.num_samples
-            if ck is not None:
-                _save(ck, state, samples, stats, done, batched=batched)
+            if active is not None:
+                _save(path, ck, identity, state, samples, stats, done, batched=batched)
     collected = _Collected(mcmc.sampler, sampler.chains, sampler.samples, samples, stats, kwargs)
     return arviz_base.from_numpyro(MCMCAdapter(collected), dims=dims or {}, pred_dims={})
 

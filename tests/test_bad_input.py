@@ -171,7 +171,7 @@ def _corrupt_summary(tmp_path: Path) -> tuple[Path, Path]:
 def _corrupt_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
     path = _write(tmp_path, PI_JOB, PI_MODEL)
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "checkpoint.pkl").write_bytes(b"not a pickle")
+    (tmp_path / "out" / "checkpoint.npz").write_bytes(b"not an archive")
     return path, tmp_path / "out"
 
 
@@ -198,7 +198,7 @@ RUN_CASES = [
     ("--out is a file", _out_is_a_file, [], "--out"),
     ("--out holds another job", _out_of_another_job, [], "different job"),
     ("--out summary corrupt", _corrupt_summary, [], "summary.json"),
-    ("checkpoint corrupt", _corrupt_checkpoint, ["--resume"], "checkpoint.pkl"),
+    ("checkpoint corrupt", _corrupt_checkpoint, ["--resume"], "checkpoint.npz"),
     ("--resume without checkpoint", _no_checkpoint, ["--resume"], "--resume"),
     ("negative --seed", _negative_seed, ["--seed", "-3"], "--seed"),
     ("exact sampler on an anharmonic model", _exact_on_anharmonic, [], "sampler.method"),

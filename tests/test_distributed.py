@@ -99,7 +99,7 @@ def test_two_processes_share_the_chains_resume_and_process_0_writes_them_all(tmp
     subprocess.run([sys.executable, "-c", REFERENCE, str(job), str(ref)], env=_env(cache), check=True, timeout=300)
     first = _pair(cache, [["-c", FIRST_SEGMENT, str(job), str(out)]] * 2)
     assert [r[0] for r in first] == [0, 0], first
-    assert [f.name for f in out.iterdir()] == ["checkpoint.pkl"]  # written once, by process 0
+    assert [f.name for f in out.iterdir()] == ["checkpoint.npz"]  # written once, by process 0
 
     # the rest through the command; process 1 opts in by NNQM_DISTRIBUTED instead of the flag
     cmd = ["-m", "nnqm_ppl.cli", "run", str(job), "--out", str(out), "--no-progress", "--resume"]

@@ -124,13 +124,13 @@ def test_resume_without_checkpoint_exits_2(tmp_path: Path, job: Path) -> None:
 
 def test_checkpoint_of_another_spec_is_refused(tmp_path: Path, job: Path, capsys) -> None:
     from nnqm_ppl import report
+    from nnqm_ppl.checkpoint import write_checkpoint
     from nnqm_ppl.cli import main
-    from nnqm_ppl.sampling import Checkpoint, _save
     from nnqm_ppl.spec import load_job
 
     out = tmp_path / "out"
     other = report.job_tag(load_job(job, ["sampler.seed=7"]))
-    _save(Checkpoint(out / CHECKPOINT_NAME, other), {}, {}, {}, 20)
+    write_checkpoint(out / CHECKPOINT_NAME, other, {}, {}, {}, {}, 20)
     before = (out / CHECKPOINT_NAME).read_bytes()
     assert main(["run", str(job), "--out", str(out), "--resume"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
