@@ -1,7 +1,9 @@
 """Gates that decide whether a run can be trusted, with advice a physicist can act on.
 
 R-hat (rank-normalised, split), bulk and tail ESS and E-BFMI come from ArviZ; divergences and
-tree-depth saturation are read from the sampler's ``sample_stats``. The gates are applied to the
+tree-depth saturation are read from the sampler's ``sample_stats``. R-hat compares chains, so a
+one-chain run skips it (``rhat_max`` null, ``rhat_skipped`` says why) and is judged by the other
+gates, its ESS split within the chain by ArviZ. The gates are applied to the
 physics observables' per-draw series (⟨x²⟩ per path, C(β/4), …), which is what the reported
 numbers depend on. Beside ArviZ's ESS, :func:`gamma_method` gives the integrated autocorrelation
 time τ_int of the same series by Wolff's Γ-method with automatic windowing (what lattice
@@ -21,7 +23,15 @@ from arviz_stats.base import array_stats
 
 from nnqm_ppl.spec import GatesSpec
 
-__all__ = ["Diagnostics", "AutocorrelationTime", "check_gates", "gamma_method", "diagnostic_figures", "diagnose_run"]
+__all__ = [
+    "Diagnostics",
+    "AutocorrelationTime",
+    "check_gates",
+    "gamma_method",
+    "diagnostic_figures",
+    "diagnose_run",
+    "RHAT_SKIPPED_ONE_CHAIN",
+]
 
 #: quantiles whose ESS is the tail ESS (ArviZ's convention; arviz-stats 1.3 needs it passed explicitly)
 TAIL_PROB = (0.05, 0.95)
@@ -48,6 +58,9 @@ ADVICE = {
     "spacing, or fit the continuum spectral model); the model misses states (more fit.states, or "
     "raise fit.tau_min); or the data's errors are underestimated (check their covariance).",
 }
+
+#: why a one-chain run has no R-hat (``Diagnostics.rhat_skipped``)
+RHAT_SKIPPED_ONE_CHAIN = "one chain: R-hat needs at least 2 chains"
 
 #: Wolff's S: the window W is the first where exp(−W/τ_W) < τ_W / sqrt(W N), τ_W = S / ln((2τ+1)/(2τ−1)).
 WOLFF_S = 1.5
@@ -131,10 +144,14 @@ def gamma_method(series: np.ndarray, s: float = WOLFF_S) -> AutocorrelationTime:
 
 @dataclass
 class Diagnostics:
-    """Outcome of the gates (JSON-ready through :meth:`to_dict`)."""
+    """Outcome of the gates (JSON-ready through :meth:`to_dict`).
+
+    ``rhat_max`` is None, and ``rhat_skipped`` the reason, when R-hat could not be computed
+    (one chain).
+    """
 
     passed: bool
-    rhat_max: float
+    rhat_max: float | None
     ess_bulk_min: float
     ess_tail_min: float
     divergences: int
@@ -145,6 +162,7 @@ class Diagnostics:
     acceptance_rate: float | None = None
     tau_int: dict[str, dict] = field(default_factory=dict)
     rhat_only: list[str] = field(default_factory=list)
+    rhat_skipped: str | None = None
 
     def to_dict(self) -> dict:
         """Plain dict for ``summary.json``."""
@@ -197,12 +215,16 @@ def check_gates(
     Returns
     -------
     Diagnostics
-        Also ``tau_int``: for each series, Wolff's τ_int (:func:`gamma_method`) of its slowest
-        component (largest τ_int), with ESS = N / (2 τ_int) in draws (times ``ess_scale``), and
-        the mean acceptance rate when the sampler reports one.
+        With one chain R-hat is skipped (``rhat_max`` None, ``rhat_skipped`` the reason): the
+        bulk and tail ESS are ArviZ's split ESS of the chain's two halves, and the gates judge
+        ESS, divergences, tree depth and E-BFMI. Also ``tau_int``: for each series, Wolff's
+        τ_int (:func:`gamma_method`) of its slowest component (largest τ_int), with
+        ESS = N / (2 τ_int) in draws (times ``ess_scale``), and the mean acceptance rate when
+        the sampler reports one.
     """
     rhats, bulks, tails = {}, {}, {}
     tau_int: dict[str, dict] = {}
+    one_chain = any(np.shape(v)[0] == 1 for v in series.values())
     for name, v in series.items():
         a = np.asarray(v, dtype=float)
         a = a.reshape(a.shape[0], a.shape[1], -1)
@@ -211,12 +233,10 @@ def check_gates(
         if not keep.any():
             continue
         a = a[..., keep]
-        if a.shape[0] == 1:  # one chain: split R-hat over its two halves
-            half = a.shape[1] // 2
-            a = np.stack([a[0, :half], a[0, half : 2 * half]])
         slowest = max((gamma_method(a[..., j]) for j in range(a.shape[-1])), key=lambda r: r.tau_int)
         tau_int[name] = slowest.to_dict() | {"ess": slowest.ess * ess_scale}
-        rhats[name] = float(np.max(array_stats.rhat(a, chain_axis=0, draw_axis=1)))
+        if not one_chain:
+            rhats[name] = float(np.max(array_stats.rhat(a, chain_axis=0, draw_axis=1)))
         bulks[name] = float(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="bulk"))) * ess_scale
         tails[name] = float(np.min(array_stats.ess(a, chain_axis=0, draw_axis=1, method="tail",
                                                    prob=TAIL_PROB))) * ess_scale
@@ -224,7 +244,7 @@ def check_gates(
     worst_rhat = max(rhats, key=lambda k: np.nan_to_num(rhats[k], nan=np.inf), default=None)
     gated = [k for k in bulks if k not in rhat_only]
     worst_ess = min(gated, key=lambda k: min(bulks[k], tails[k]), default=None)
-    rhat_max = rhats[worst_rhat] if rhats else 1.0
+    rhat_max = None if one_chain else rhats[worst_rhat] if rhats else 1.0
     ess_bulk = min((bulks[k] for k in gated), default=0.0)
     ess_tail = min((tails[k] for k in gated), default=0.0)
     divergences, depth_frac, bfmi_min, accept = 0, 0.0, None, None
@@ -248,8 +268,9 @@ def check_gates(
         acceptance_rate=accept,
         tau_int=tau_int,
         rhat_only=list(rhat_only),
+        rhat_skipped=RHAT_SKIPPED_ONE_CHAIN if one_chain else None,
     )
-    if markov and (not np.isfinite(rhat_max) or rhat_max > gates.rhat_max):
+    if markov and rhat_max is not None and (not np.isfinite(rhat_max) or rhat_max > gates.rhat_max):
         diag.fail("rhat", f"R-hat {rhat_max:.4f} > {gates.rhat_max} (worst: {worst_rhat})")
     if not min(ess_bulk, ess_tail) >= gates.ess_min:
         diag.fail("ess" if markov else "ess_exact",
@@ -285,8 +306,9 @@ def diagnostic_figures(tree: Any, var_names: list[str] | None = None) -> dict[st
     Returns
     -------
     dict
-        File stem -> function returning an arviz-plots ``PlotCollection`` (``trace``, ``rank``,
-        ``autocorr``, ``ess_evolution`` and, for HMC/NUTS runs, ``energy``).
+        File stem -> function returning an arviz-plots ``PlotCollection`` (``trace``, ``rank``
+        (several chains only: it compares them), ``autocorr``, ``ess_evolution`` and, for
+        HMC/NUTS runs, ``energy``).
     """
     import arviz_plots
 
@@ -294,18 +316,36 @@ def diagnostic_figures(tree: Any, var_names: list[str] | None = None) -> dict[st
         return lambda: getattr(arviz_plots, name)(tree, var_names=var_names, backend="matplotlib")
 
     figs = {stem: make(name) for stem, name in PLOTS.items()}
+    if tree["posterior"].sizes["chain"] < 2:
+        del figs["rank"]
     if "sample_stats" in tree.children and "energy" in tree["sample_stats"]:
         figs["energy"] = lambda: arviz_plots.plot_energy(tree, backend="matplotlib")
     return figs
 
 
+def _gated_series(data: xr.Dataset, gated: set[str]) -> dict[str, np.ndarray]:
+    """The variables of ``data`` named in ``gated`` (all of them if it is empty), and the named
+    components ``NAME1, NAME2, …`` of a vector variable that is not named whole."""
+    out = {}
+    for name, var in data.data_vars.items():
+        v = np.asarray(var.values)
+        if not gated or name in gated:
+            out[name] = v
+        elif v.ndim == 3:
+            parts = {f"{name}{i + 1}": v[:, :, i] for i in range(v.shape[2])}
+            out |= {k: p for k, p in parts.items() if k in gated and k not in data.data_vars}
+    return out
+
+
 def diagnose_run(directory: Path, summary: dict) -> Diagnostics | None:
     """Recompute the diagnostics of a finished run from its ``samples.nc``.
 
-    The series judged are those the run's task gated: the ``observables`` group where the run
-    saved one (path integrals), else every ``posterior`` variable (fits, correlators). Gates are
-    the run's own (``summary["spec"]["gates"]``). Failures the stored summary records that the
-    draws alone cannot reproduce (e.g. non-finite paths) are kept.
+    The series judged are those the run's task gated: from the ``observables`` group where the run
+    saved one (path integrals), else from ``posterior`` (fits, correlators), the variables named in
+    the stored ``tau_int`` (a vector the run gated by component is split into ``NAME1, NAME2, …``
+    as the fit does). Gates are the run's own (``summary["spec"]["gates"]``). Failures the
+    stored summary records that the draws alone cannot reproduce (e.g. non-finite paths) are
+    kept.
 
     Parameters
     ----------
@@ -325,7 +365,7 @@ def diagnose_run(directory: Path, summary: dict) -> Diagnostics | None:
     tree = xr.open_datatree(path, engine="h5netcdf")
     gates = GatesSpec(**summary.get("spec", {}).get("gates", {}))
     group = "observables" if "observables" in tree.children else "posterior"
-    series = {k: np.asarray(v.values) for k, v in tree[group].data_vars.items()}
+    series = _gated_series(tree[group].to_dataset(), set(summary.get("diagnostics", {}).get("tau_int", {})))
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
     markov = stats is not None
     diag = check_gates(series, gates, stats, ess_scale=1.0 if markov else float(summary.get("chunk", 1.0)),

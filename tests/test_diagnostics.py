@@ -38,6 +38,25 @@ def test_gamma_method_ar1(phi: float) -> None:
     assert r.ess == pytest.approx(x.size / (2 * r.tau_int))
 
 
+def test_one_chain_is_judged_without_r_hat() -> None:
+    """One chain: R-hat is skipped with the reason (None, not NaN) and the other gates still judge
+    it: 4000 independent draws pass; the same draws with the second half shifted by 3σ (a chain
+    that has not settled) fail on ESS, split within the chain."""
+    from nnqm_ppl.diagnostics import RHAT_SKIPPED_ONE_CHAIN, check_gates
+    from nnqm_ppl.spec import GatesSpec
+
+    x = np.random.default_rng(1).normal(size=(1, 4000))
+    gates = GatesSpec(ess_min=400)
+    good = check_gates({"x": x}, gates)
+    assert good.passed and good.rhat_max is None and good.rhat_skipped == RHAT_SKIPPED_ONE_CHAIN
+    assert json.loads(json.dumps(good.to_dict(), allow_nan=False))["rhat_max"] is None
+    assert good.ess_bulk_min > 2000
+    drift = x + 3.0 * (np.arange(4000) >= 2000)
+    bad = check_gates({"x": drift}, gates)
+    assert not bad.passed and bad.rhat_max is None
+    assert [f.split(" (")[0] for f in bad.failures] == ["ESS"], bad.failures
+
+
 def test_short_run_fails_with_reason_and_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "short"
     rc = main(["run", JOB, "--out", str(out), "--no-progress", "--set", "sampler.samples=30",
