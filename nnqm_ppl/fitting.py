@@ -267,7 +267,7 @@ def from_draws(series: np.ndarray, tau: np.ndarray, *, source: str, beta: float 
     return replace(data, info=info)
 
 
-def _load_run(path: Path) -> CorrelatorData:
+def _load_run(path: Path, connected: bool) -> CorrelatorData:
     from nnqm_ppl.observables.lattice import correlator_series
 
     src = str(path)
@@ -289,10 +289,18 @@ def _load_run(path: Path) -> CorrelatorData:
         raise SpecError(str(path / "samples.nc"), "posterior.x", "missing or unreadable paths") from None
     n_tau = slices // 2 + 1
     series = correlator_series(x, n_tau, boundary="periodic")
-    return from_draws(series, beta / slices * np.arange(n_tau), source=src, beta=beta)
+    tau = beta / slices * np.arange(n_tau)
+    if not connected:
+        return from_draws(series, tau, source=src, beta=beta)
+    # G_c = E[c] − E[x̄]²: the delta method's per-draw series c − 2⟨x̄⟩ x̄ has the same fluctuations
+    # to first order; its mean is then shifted by + ⟨x̄⟩² (exactly G_c at the sample means)
+    path_mean = np.asarray(x, dtype=float).mean(axis=-1)
+    m = float(path_mean.mean())
+    data = from_draws(series - 2 * m * path_mean[..., None], tau, source=src, beta=beta)
+    return replace(data, mean=data.mean + m**2, info=data.info | {"connected": True, "x_mean": m})
 
 
-def load_data(path: str | Path, *, beta: float | None = None) -> CorrelatorData:
+def load_data(path: str | Path, *, beta: float | None = None, connected: bool = False) -> CorrelatorData:
     """Read and check correlator data from a file or a run directory.
 
     Parameters
@@ -303,6 +311,10 @@ def load_data(path: str | Path, *, beta: float | None = None) -> CorrelatorData:
         ``nnqm run`` of a periodic path integral.
     beta : float, optional
         β the data must lie within (the model's); a β stored in the data must agree with it.
+    connected : bool
+        For a run directory: the connected correlator ⟨x_0 x_τ⟩ − ⟨x⟩² (what a spectral sum over
+        the states n ≥ 1 describes), its covariance by the delta method; else the full
+        ⟨x_0 x_τ⟩ (what the transfer matrix of a coupling fit gives). Files are read as they are.
 
     Returns
     -------
@@ -316,7 +328,7 @@ def load_data(path: str | Path, *, beta: float | None = None) -> CorrelatorData:
     path = Path(path)
     src = str(path)
     if path.is_dir():
-        loaded = _load_run(path)
+        loaded = _load_run(path, connected)
     elif not path.is_file():
         raise SpecError(src, "", "data file not found")
     elif path.suffix == ".csv":

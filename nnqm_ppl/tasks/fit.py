@@ -5,7 +5,9 @@ sampled with NUTS through :func:`nnqm_ppl.sampling.run_mcmc`, every chain starte
 posterior mode that L-BFGS finds from the chain's own random point
 (:func:`nnqm_ppl.fitting.posterior_modes`); for a spectral fit with several
 candidate K the PSIS-LOO expected log predictive density (ArviZ) picks the smallest K whose
-elpd is within one standard error of the best (the one-standard-error rule). The chosen fit's
+elpd is within one standard error of the best (the one-standard-error rule), and an unreliable
+PSIS-LOO fails the gates (a single candidate K involves no choice: its PSIS-LOO is only reported,
+in ``fit.criterion``). The chosen fit's
 parameters are gated like any MCMC run, and its goodness of fit too
 (:mod:`nnqm_ppl.fit_quality`): the minimum χ² over the parameters, for n − p degrees of freedom,
 must have a p-value of at least ``gates.fit_p_min``, else the fit does not describe its data
@@ -165,7 +167,8 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     """
     task = job.task_spec
     beta = job.model.beta if isinstance(job.model, PathIntegralSpec) else None
-    data = fitting.load_data(task.data, beta=beta).select(task.tau_min, task.tau_max)
+    data = fitting.load_data(task.data, beta=beta, connected=task.kind == "spectral")
+    data = data.select(task.tau_min, task.tau_max)
     candidates = task.states if task.kind == "spectral" else (0,)
     problems = {k: fitting.fit_problem(task, job.model, data, k) for k in candidates}
     biggest = max(problems.values(), key=lambda p: p.n_params)
@@ -196,7 +199,7 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     series = fitting.flat_parameters(tree["posterior"], problem.names)
     stats = tree["sample_stats"].to_dataset()
     diagnostics = check_gates(series, job.gates, stats)
-    for message in loo_problems:
+    for message in loo_problems if len(trees) > 1 else ():  # one candidate K: no choice to distrust
         diagnostics.fail("loo", message)
     if quality.p_value is not None and quality.p_value < job.gates.fit_p_min:
         diagnostics.fail("fit", f"fit quality: χ²_min = {quality.chi2:.4g} for {quality.dof} dof "
