@@ -33,6 +33,11 @@ CI_SIZE: dict[str, tuple[str, ...]] = {
     "reflection_positivity": ("sampler.samples=2500",),
     "deep_nnqm": ("sampler.samples=2500",),
     "kkl": ("sampler.samples=2500",),
+    # fits: the posterior sd, not the MCSE, is the guard's yardstick, so shorter chains suffice
+    # (infer_coupling as shipped took 686 s under load in the guard: NUTS through the transfer matrix)
+    "infer_coupling": ("sampler.chains=2", "sampler.warmup=150", "sampler.samples=250"),
+    "fit_spectrum": ("sampler.warmup=300", "sampler.samples=500"),
+    "cosnet_hyperparameters": ("sampler.warmup=200", "sampler.samples=300"),
 }
 
 #: per job: (label, overrides) of the couplings a user would try, the shipped one first
