@@ -42,6 +42,8 @@ CASES = [
     (COSNET, ["data=no_such_file.csv"], "data", "not found"),
     (COSNET, ["fit.parameters=['mass']"], "fit.parameters", "unknown name"),
     (SPECTRUM, ["fit.tau_max=0.5", "fit.states=[2]"], "tau", "2 data points in the fit range, but the fit has 4"),
+    (COSNET, ["gates.fit_p_min=1.0"], "gates.fit_p_min", "must be < 1"),
+    (COSNET, ["gates.fit_p_min=-0.01"], "gates.fit_p_min", "must be >= 0"),
 ]
 
 
