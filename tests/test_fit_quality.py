@@ -17,7 +17,7 @@ from nnqm_ppl.cli import main
 from nnqm_ppl.exact.diagonalize import diagonalize
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.physics import Lattice, Potential
-from nnqm_ppl.spec import FitTask, NeuralFieldSpec, Prior
+from nnqm_ppl.spec import FitTask, NeuralFieldSpec, Prior, load_job
 
 ROOT = Path(__file__).resolve().parent.parent
 COUPLING = str(ROOT / "inference" / "infer_coupling.toml")
@@ -133,17 +133,45 @@ def test_continuum_data_through_a_coarse_lattice_fail(tmp_path: Path) -> None:
     assert summary["spec"]["gates"]["fit_p_min"] == 0.01
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_data_from_the_models_own_lattice_pass(seed: int, tmp_path: Path) -> None:
+def test_data_from_the_models_own_lattice_pass(tmp_path: Path) -> None:
     """Data made by the fit's own forward model (the transfer matrix at β = 8, a = 0.5, λ = 0.4,
-    1% errors) pass every gate (exit 0), with the fit-quality p-value ≥ 0.01 and λ within
-    4 posterior sd (+ 4 MCSE) of 0.4. Seeds 0, 1, 2 were fixed before the first run; for a
-    correct model each fails the p-value gate with probability 1%."""
-    rc, summary = _fit(_coupling_csv(tmp_path / "lattice.csv", "lattice", seed), tmp_path / "run")
+    1% errors) pass every gate through ``nnqm run`` (exit 0), with the fit-quality p-value ≥ 0.01
+    and λ within 4 posterior sd (+ 4 MCSE) of 0.4. Further seeds go through the same gate
+    decision without the sampler in :func:`test_fit_gate_decision_over_seeds`."""
+    rc, summary = _fit(_coupling_csv(tmp_path / "lattice.csv", "lattice", 0), tmp_path / "run")
     fit, c4 = summary["fit"], summary["posterior"]["c4"]
     assert rc == 0, summary["diagnostics"]["failures"]
     assert fit["p_value"] >= 0.01 and 0 < fit["ppp"] < 1
     assert abs(c4["mean"] - 0.4) < 4 * c4["sd"] + 4 * c4["mcse"], c4
+
+
+def _coupling_problem(data: Path) -> fitting.FitProblem:
+    """The fit problem ``nnqm run`` builds for the CI-size coupling job on ``data``."""
+    job = load_job(COUPLING, [f"data={data}", "model.slices=16"])
+    loaded = fitting.load_data(job.task_spec.data, beta=job.model.beta).select(job.task_spec.tau_min,
+                                                                             job.task_spec.tau_max)
+    return fitting.fit_problem(job.task_spec, job.model, loaded)
+
+
+def test_fit_gate_decision_over_seeds(tmp_path: Path) -> None:
+    """The quantity the fit gate judges — p = Q(dof/2, χ²_min/2), χ²_min by the task's own L-BFGS —
+    over more noise seeds than the sampler can afford in CI (seeds 1..8): continuum data through the
+    coarse lattice fail on every seed (χ²_min ≈ 160 for 12 dof), while the model's own-lattice data
+    fail only at the gate's false-alarm rate: each seed fails with probability 0.01, so two or more
+    failures of eight (probability 0.27%) mean the p-value is not calibrated. (Seed 3 is such a
+    false alarm: χ² at the true λ is already 27.6 for 13 points, p ≈ 0.01.)"""
+    start = {"c4": np.asarray(0.4)}
+    false_alarms = []
+    for seed in range(1, 9):
+        own = _coupling_problem(_coupling_csv(tmp_path / f"lattice{seed}.csv", "lattice", seed))
+        cont = _coupling_problem(_coupling_csv(tmp_path / f"continuum{seed}.csv", "continuum", seed))
+        dof = own.data.tau.size - own.n_params
+        assert dof == 12
+        p_cont = fit_quality.chi2_sf(fit_quality._chi2_min(cont, start), dof)
+        assert p_cont < 1e-10, (seed, p_cont)
+        if fit_quality.chi2_sf(fit_quality._chi2_min(own, start), dof) < 0.01:
+            false_alarms.append(seed)
+    assert len(false_alarms) <= 1, false_alarms
 
 
 def _pseudo_truth(data: fitting.CorrelatorData, exact: np.ndarray, beta: float, start: dict) -> dict:
