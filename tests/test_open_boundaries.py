@@ -103,12 +103,16 @@ def _window_values(lattice: Lattice, potential: Potential, mean: np.ndarray, sec
     }
 
 
-def _compare(exact: dict, brute: dict, density) -> None:
+def _compare(exact: dict, brute: dict, density) -> float:
+    """Assert every window value equals its brute-force twin; return the largest difference."""
     assert exact["window"] == [SITES[0], SITES[-1]]
+    worst = 0.0
     for key, value in brute.items():
         np.testing.assert_allclose(exact[key], value, rtol=0, atol=TOL, err_msg=key)
+        worst = max(worst, float(np.max(np.abs(np.asarray(exact[key]) - value))))
     y = np.asarray(exact["psi0_squared"]["x"])
     np.testing.assert_allclose(exact["psi0_squared"]["value"], density(y), rtol=0, atol=TOL)
+    return max(worst, float(np.max(np.abs(np.asarray(exact["psi0_squared"]["value"]) - density(y)))))
 
 
 @pytest.mark.parametrize(("boundary", "coeffs"), [("fixed", HARMONIC), ("half_line", TILTED)])
@@ -127,7 +131,7 @@ def test_window_values_equal_gaussian_covariance(boundary: str, coeffs: list[flo
                        axis=0)
 
     brute = _window_values(lattice, potential, mean, cov + np.outer(mean, mean), site_value)
-    _compare(path_integral_exact(lattice, potential)["lattice"], brute, density)
+    assert _compare(path_integral_exact(lattice, potential)["lattice"], brute, density) <= TOL
 
 
 @pytest.mark.parametrize("boundary", ["fixed", "half_line"])
@@ -181,7 +185,7 @@ def test_window_values_equal_transfer_matrix_powers(boundary: str) -> None:
         return np.mean(rows, axis=0)
 
     brute = _window_values(lattice, potential, mean, second, site_value)
-    _compare(exact, brute, density)
+    assert _compare(exact, brute, density) <= TOL
 
 
 # -------------------------------------------------------------------------------------------------
@@ -264,6 +268,7 @@ def test_gap_from_the_connected_window_correlator(boundary: str, coeffs: list[fl
     obs, x, job = _run("harmonic.toml", boundary, coeffs, 8.0, 32, WITH_GAP,
                        "sampler.method=exact", "sampler.samples=5000")
     _check_all(obs, x, job)
+    assert obs["gap"]["value"] is not None and obs["effective_mass"]["exact"] is not None  # both measured
 
 
 def test_anharmonic_fixed_ends_nuts() -> None:
