@@ -29,7 +29,7 @@ from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import gammaincc
 from numpyro.distributions.transforms import biject_to
 
-from nnqm_ppl.fitting import FitProblem
+from nnqm_ppl.fitting import FitProblem, lbfgs
 from nnqm_ppl.observables.estimate import mean_estimate
 
 __all__ = ["FitQuality", "chi2_sf", "chi2_draws", "predict_draws", "fit_quality"]
@@ -126,7 +126,6 @@ def predict_draws(problem: FitProblem, draws: dict[str, np.ndarray]) -> np.ndarr
 def _chi2_min(problem: FitProblem, start: dict[str, np.ndarray]) -> float:
     """min_θ χ²(y, θ) by L-BFGS in the unconstrained space of the priors' supports, from ``start``."""
     from jax.flatten_util import ravel_pytree
-    from scipy.optimize import minimize
 
     maps = {n: biject_to(problem.priors[n].support) for n in problem.names}
     flat, unravel = ravel_pytree({n: maps[n].inv(jnp.asarray(v)) for n, v in start.items()})
@@ -141,12 +140,7 @@ def _chi2_min(problem: FitProblem, start: dict[str, np.ndarray]) -> float:
 
         return jax.value_and_grad(f)(u)
 
-    def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-        val, grad = chi2(jnp.asarray(v))
-        return float(val), np.asarray(grad, dtype=float)
-
-    res = minimize(fun, np.asarray(flat, dtype=float), jac=True, method="L-BFGS-B")
-    return float(res.fun) if np.isfinite(res.fun) else np.inf
+    return lbfgs(chi2, np.asarray(flat))[0]
 
 
 def fit_quality(problem: FitProblem, draws: dict[str, np.ndarray], chi2: np.ndarray) -> FitQuality:

@@ -45,6 +45,7 @@ from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, SpecError
 
 __all__ = [
+    "lbfgs",
     "CorrelatorData",
     "FitProblem",
     "validate_data",
@@ -735,11 +736,29 @@ def posterior_modes(problem: FitProblem, y_w: np.ndarray, key: jax.Array, starts
     return mode_finder(problem)(y_w, key, starts)
 
 
+def lbfgs(value_and_grad: Callable[[jax.Array], tuple[jax.Array, jax.Array]], v0: np.ndarray
+          ) -> tuple[float, np.ndarray]:
+    """Minimise a JAX ``v -> (f(v), ∇f(v))`` with SciPy's L-BFGS-B from ``v0``.
+
+    Returns
+    -------
+    (float, ndarray)
+        The minimum (``inf`` when it is not finite) and where it is.
+    """
+    from scipy.optimize import minimize
+
+    def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
+        f, g = value_and_grad(jnp.asarray(v))
+        return float(f), np.asarray(g, dtype=float)
+
+    res = minimize(fun, np.asarray(v0, dtype=float), jac=True, method="L-BFGS-B")
+    return (float(res.fun) if np.isfinite(res.fun) else np.inf), res.x
+
+
 def mode_finder(problem: FitProblem) -> Callable[[np.ndarray, jax.Array, int], list[dict]]:
     """:func:`posterior_modes` for one problem with its energy compiled once (for many data sets)."""
     from jax.flatten_util import ravel_pytree
     from numpyro.infer.util import initialize_model, potential_energy
-    from scipy.optimize import minimize
 
     init = initialize_model(jax.random.key(0), problem.model, model_kwargs={"y_w": problem.y_w})
     flat, unravel = ravel_pytree(init.param_info.z)
@@ -751,14 +770,8 @@ def mode_finder(problem: FitProblem) -> Callable[[np.ndarray, jax.Array, int], l
     def find(y_w: np.ndarray, key: jax.Array, starts: int) -> list[dict]:
         y = jnp.asarray(y_w)
 
-        def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
-            e, g = energy(jnp.asarray(v), y)
-            return float(e), np.asarray(g, dtype=float)
-
-        found = []
-        for v0 in np.asarray(jax.random.uniform(key, (starts, flat.size), minval=-2.0, maxval=2.0)):
-            res = minimize(fun, v0, jac=True, method="L-BFGS-B")
-            found.append((res.fun if np.isfinite(res.fun) else np.inf, res.x))
+        found = [lbfgs(lambda v: energy(v, y), v0)
+                 for v0 in np.asarray(jax.random.uniform(key, (starts, flat.size), minval=-2.0, maxval=2.0))]
         found.sort(key=lambda t: t[0])
         return [unravel(jnp.asarray(x)) for _, x in found]
 
