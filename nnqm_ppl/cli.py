@@ -162,14 +162,18 @@ def cmd_exact(args: argparse.Namespace) -> int:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
+    """``nnqm diagnose DIR``: the run's table as ``nnqm run`` printed it (a fit's posterior table),
+    on stderr so that stdout stays JSON, then the diagnostics recomputed from the saved draws."""
     from nnqm_ppl.diagnostics import diagnose_run
-    from nnqm_ppl.report import read_summary
+    from nnqm_ppl.report import format_table, read_summary
 
     summary = read_summary(args.dir)
     if summary is None:
         raise SpecError(str(args.dir), "", "no summary.json here: not a finished run directory")
     recomputed = diagnose_run(args.dir, summary)
     diag = recomputed.to_dict() if recomputed is not None else summary.get("diagnostics", {})
+    if summary.get("observables"):
+        print(format_table(summary["observables"]), file=sys.stderr)
     print(json.dumps(diag, indent=2))
     for msg, line in zip(diag.get("failures", []), diag.get("advice", []), strict=False):
         print(f"FAILED: {msg}\n  advice: {line}", file=sys.stderr)

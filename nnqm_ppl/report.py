@@ -20,6 +20,7 @@ import xarray as xr
 
 from nnqm_ppl.atomic import atomic_path
 from nnqm_ppl.spec import Job, SpecError
+from nnqm_ppl.tables import format_fit_table, format_table
 
 __all__ = [
     "atomic_path",
@@ -31,6 +32,7 @@ __all__ = [
     "job_tag",
     "write_run",
     "format_table",
+    "format_fit_table",
     "read_summary",
 ]
 
@@ -152,49 +154,3 @@ def write_run(
     summary.update(extra or {})
     write_json(out / "summary.json", summary)
     return summary
-
-
-def _fmt(x: Any) -> str:
-    if x is None:
-        return "—"
-    return f"{x:.6g}" if isinstance(x, float | int) else str(x)
-
-
-def format_table(observables: dict, max_rows_per_list: int = 9) -> str:
-    """A plain-text table: observable, Monte Carlo ± MCSE, exact (lattice), continuum."""
-    rows = [("observable", "Monte Carlo", "exact", "continuum")]
-    flat: list[tuple[str, Any]] = []
-    for name, entry in observables.items():
-        if isinstance(entry, list):  # e.g. the levels of ``gaps``
-            flat += [(f"{name}[{i}]", e) for i, e in enumerate(entry)]
-        else:
-            flat.append((name, entry))
-    for name, entry in flat:
-        if not isinstance(entry, dict) or "value" not in entry:
-            continue
-        if entry.get("verdict") is not None:
-            name = f"{name} ({entry['verdict']})"
-        if entry["value"] is None:  # the quantity does not exist for this model: summary.json says why
-            rows.append((name, "— (no value: see its note in summary.json)", "", ""))
-            continue
-        value, mcse = np.asarray(entry["value"], dtype=float), entry.get("mcse")
-        mcse = None if mcse is None else np.asarray(mcse, dtype=float)
-        exact = entry.get("exact")
-        cont = entry.get("continuum")
-        exact = None if exact is None else np.asarray(exact, dtype=float)
-        cont = None if cont is None else np.asarray(cont, dtype=float)
-        for n, idx in enumerate(np.ndindex(value.shape)):
-            if n >= max_rows_per_list:
-                rows.append((f"{name}[...]", f"({value.size - n} more in summary.json)", "", ""))
-                break
-            label = name + (f"[{','.join(map(str, idx))}]" if idx else "")
-            mc = f"{value[idx]:.6g}" + (f" ± {mcse[idx]:.2g}" if mcse is not None else "")
-            ex = _fmt(float(exact[idx])) if exact is not None and exact.shape == value.shape else _fmt(None)
-            co = _fmt(float(cont[idx])) if cont is not None and cont.shape == value.shape else _fmt(None)
-            rows.append((label, mc, ex, co))
-    if all(r[3] in ("—", "") for r in rows[1:]):  # no continuum values: drop the column
-        rows = [r[:3] for r in rows]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

@@ -419,7 +419,7 @@ def measure(x: np.ndarray, model: ProcessModel, job: Job, hbar_series: np.ndarra
     if "clustering" in names:
         cl = P.cluster_decomposition(x, times, threshold=th)
         v, e = np.asarray(cl.statistic.value), np.asarray(cl.statistic.mcse)
-        i = int(np.argmax(v))
+        i = int(np.argmax((v - cl.detail["tolerance"]) / e))  # the operator z is of: z = (value − tolerance)/mcse
         obs["clustering"] = _check_entry(cl, float(v[i]), float(e[i])) | {
             "operator": ("x", "x^2")[i], "tolerance": cl.detail["tolerance"]}
     hbar_eff = model.hbar
