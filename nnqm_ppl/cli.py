@@ -1,9 +1,13 @@
 """``nnqm``: parse -> spec -> run -> report -> exit code.
 
-Exit codes: 0 done and gates passed; 2 bad input (one line on stderr, no traceback); 3 gates
-failed (everything still written, the summary says why), or numerical trouble before any draw
-(a log density NaN or infinite wherever the sampler starts: one line on stderr); 130 interrupted by Ctrl-C (a run with
-checkpoints saves one first and prints the ``--resume`` command); 1 anything else.
+Exit codes: 0 done and gates passed; 2 bad input (one line on stderr, no traceback), including
+an ``--out`` that cannot be created or written, one that another run holds, or one that holds a
+finished run of another job, spec or seed (without ``--force``); 3 gates failed (everything still
+written, the summary says why), or numerical trouble before any draw (a log density NaN or
+infinite wherever the sampler starts: one line on stderr); 4 disk full or quota exceeded while
+writing (one line with the command to rerun once space is freed; the last checkpoint is kept, no
+result is half-written); 130 interrupted by Ctrl-C (a run with checkpoints saves one first and
+prints the ``--resume`` command); 1 anything else.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import shlex
 import sys
 import time
 import tomllib
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from nnqm_ppl.spec import SpecError
+from nnqm_ppl.spec import Job, SpecError
 
-EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_GATES, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_GATES, EXIT_DISK_FULL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=None)
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--resume", action="store_true", help="continue an unfinished run from DIR/checkpoint*.npz")
+    r.add_argument("--force", action="store_true",
+                   help="replace the run in DIR (finished or not) even if its job, spec or seed differ")
     r.add_argument("--distributed", action="store_true",
                    help="one of several processes (jax.distributed; also NNQM_DISTRIBUTED=1): the chains are "
                         "shared out, process 0 writes DIR")
@@ -62,8 +69,9 @@ def catalogue_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def _resume_command(args: argparse.Namespace, out: Path) -> str:
-    """The command line that continues an interrupted run (the same job, overrides and seed)."""
+def _resume_command(args: argparse.Namespace, out: Path, resume: bool = True) -> str:
+    """The command line that continues an interrupted run (the same job, overrides and seed), or
+    with ``resume=False`` starts it again."""
     parts = ["nnqm", "run", str(args.job), "--out", str(out)]
     for item in args.overrides:
         parts += ["--set", item]
@@ -71,22 +79,22 @@ def _resume_command(args: argparse.Namespace, out: Path) -> str:
         parts += ["--seed", str(args.seed)]
     if args.distributed:
         parts.append("--distributed")
-    return shlex.join([*parts, "--resume"])
+    return shlex.join([*parts, "--resume"] if resume else parts)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``nnqm run``: validate, check the run directory, sample (resuming if asked), report.
+    """``nnqm run``: validate, claim the run directory, sample (resuming if asked), report.
 
-    With ``--distributed`` (or ``NNQM_DISTRIBUTED=1``) this is one process of a multi-process JAX
-    run: every process samples its share of the chains, all of them get every chain, and only
-    process 0 writes the run directory and prints the results; all return the same exit code.
+    The run directory is created, checked for writing and locked before anything is sampled, and
+    stays locked until the run ends (:mod:`nnqm_ppl.rundir`). With ``--distributed`` (or
+    ``NNQM_DISTRIBUTED=1``) this is one process of a multi-process JAX run: every process samples
+    its share of the chains, all of them get every chain, and only process 0 claims and writes the
+    run directory and prints the results; all return the same exit code.
     """
     import jax
 
-    from nnqm_ppl import report, sampling
-    from nnqm_ppl.atomic import remove_stale
+    from nnqm_ppl import rundir, sampling
     from nnqm_ppl.spec import load_job
-    from nnqm_ppl.tasks import runner
 
     if args.distributed or os.environ.get("NNQM_DISTRIBUTED", "").strip().lower() in ("1", "true", "yes", "on"):
         sampling.init_distributed()  # before anything asks JAX for its devices
@@ -99,17 +107,45 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.seed < 0:
             raise SpecError("--seed", "", f"must be >= 0, got {args.seed}")
         job = replace(job, sampler=replace(job.sampler, seed=args.seed))
+    if args.force and args.resume:
+        raise SpecError("--force", "", "replaces the run in --out, --resume continues it: give one of them")
     out = args.out if args.out is not None else Path("runs") / args.job.stem
-    report.check_out_dir(out, job)
+    try:
+        with rundir.claimed(out, job.file) if writer else nullcontext(out):
+            return _run_claimed(args, job, out, writer)
+    except OSError as exc:
+        if not rundir.disk_full(exc):
+            raise
+        if writer:
+            saved = (out / sampling.CHECKPOINT_NAME).is_file()
+            kept = "the last checkpoint is kept, " if saved else ""
+            print(f"nnqm: disk full ({exc.strerror or exc}) while writing {out}: {kept}no result was half-written; "
+                  f"free space there, then run: {_resume_command(args, out, resume=saved)}", file=sys.stderr)
+        return EXIT_DISK_FULL
+
+
+def _run_claimed(args: argparse.Namespace, job: Job, out: Path, writer: bool) -> int:
+    """The part of ``nnqm run`` that needs the run directory: its checks, the sampling, the report."""
+    import jax
+
+    from nnqm_ppl import report, rundir, sampling
+    from nnqm_ppl.atomic import remove_stale
+    from nnqm_ppl.tasks import runner
+
     ck = sampling.Checkpoint(out / sampling.CHECKPOINT_NAME, report.job_tag(job), resume=args.resume)
-    saved = sampling.read_checkpoint(ck.path, ck.tag)
+    if args.force:
+        if writer:
+            rundir.discard_previous(out, ck.files())
+    else:
+        rundir.check_finished(out, report.read_summary(out), ck.tag)
+    saved = None if args.force else sampling.read_checkpoint(ck.path, ck.tag)  # --force: the writer removed it
     if args.resume and saved is None:
         raise SpecError(str(ck.path), "--resume", "no checkpoint to resume from; run without --resume")
     if not args.resume and saved is not None:
         raise SpecError(
             str(ck.path), "--resume",
             f"an unfinished run of this job is saved here ({saved['done']} of {job.sampler.samples} draws); "
-            "add --resume to continue it, or choose another --out",
+            "add --resume to continue it, --force to discard it, or choose another --out",
         )
     seed = job.sampler.seed
     if writer:

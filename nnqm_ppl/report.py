@@ -1,8 +1,8 @@
 """Writing a run: ``summary.json``, ``samples.nc`` and plots, each atomically.
 
 Every file is written to a temporary name in the output directory and renamed into place, so a
-crash never leaves a partial or corrupt file. A directory that already holds a run of a
-*different* job is refused, so no earlier result is overwritten by mistake.
+crash never leaves a partial or corrupt file. Which directory a run may write is decided before
+it samples, in :mod:`nnqm_ppl.rundir`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import jax
 import numpy as np
 import xarray as xr
 
+from nnqm_ppl import strictjson
 from nnqm_ppl.atomic import atomic_path
 from nnqm_ppl.spec import Job, SpecError
 from nnqm_ppl.tables import format_fit_table, format_table
@@ -28,7 +29,6 @@ __all__ = [
     "write_datatree",
     "write_figure",
     "versions",
-    "check_out_dir",
     "job_tag",
     "write_run",
     "format_table",
@@ -50,9 +50,13 @@ def _json_default(obj: Any) -> Any:
 
 
 def write_json(target: Path, data: dict) -> None:
-    """Write ``data`` as indented JSON, atomically."""
+    """Write ``data`` as indented strict JSON, atomically.
+
+    A number that is not finite becomes ``null``, noted under ``"non_finite"`` in the object that
+    holds it (:mod:`nnqm_ppl.strictjson`): ``jq``, JavaScript and other strict readers read the file.
+    """
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n")
+        tmp.write_text(strictjson.dumps(data, default=_json_default) + "\n")
 
 
 def write_datatree(target: Path, tree: xr.DataTree) -> None:
@@ -100,20 +104,6 @@ def job_tag(job: Job) -> dict:
     """
     resolved = dataclasses.replace(job, file=str(Path(job.file).resolve()))
     return {"file": resolved.file, "spec": json.loads(json.dumps(dataclasses.asdict(resolved), default=_json_default))}
-
-
-def check_out_dir(out: Path, job: Job) -> None:
-    """Refuse an output path that is not a directory, or a directory holding a run of a different job."""
-    if Path(out).exists() and not Path(out).is_dir():
-        raise SpecError(f"--out {out}", "", "exists and is not a directory; choose another --out")
-    old = read_summary(out)
-    if old is None:
-        return
-    old_file = old.get("spec", {}).get("file")
-    if old_file is not None and Path(old_file).resolve() != Path(job.file).resolve():
-        raise SpecError(
-            f"--out {out}", "", f"holds a run of a different job ({old_file}); choose another --out"
-        )
 
 
 def write_run(

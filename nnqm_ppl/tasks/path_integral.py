@@ -257,9 +257,11 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         reason = (f"non-finite paths in {bad} of {x.shape[0] * x.shape[1]} draws (NaN or overflow in the "
                   "action e^{-S}: check the potential's size and the lattice)")
         divergences = int(stats["diverging"].sum()) if stats is not None else 0
-        diagnostics = Diagnostics(passed=False, rhat_max=float("nan"), ess_bulk_min=0.0, ess_tail_min=0.0,
-                                  divergences=divergences, tree_depth_fraction=float("nan"), bfmi_min=None,
-                                  failures=[reason], advice=["smaller potential coefficients or slices"])
+        # no R-hat or tree depth of non-finite draws: null in summary.json, the reason beside it
+        diagnostics = Diagnostics(passed=False, rhat_max=None, ess_bulk_min=0.0, ess_tail_min=0.0,
+                                  divergences=divergences, tree_depth_fraction=None, bfmi_min=None,
+                                  failures=[reason], advice=["smaller potential coefficients or slices"],
+                                  rhat_skipped=f"not computed: {reason}")
         return TaskResult(observables={}, diagnostics=diagnostics, datatree=tree,
                           extra={"lattice_spacing": theory.lattice.a})
     observables, series, plots = measure(x, theory, job)
