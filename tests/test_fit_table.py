@@ -166,3 +166,24 @@ def test_nnqm_table_verdicts_are_reproducible_from_the_printed_numbers(tmp_path,
     assert unc["sigma"] == pytest.approx(np.hypot(unc["mcse"], unc["systematic"]), rel=1e-12)
     assert rows["uncertainty"]["verdict"].endswith(f"= {unc['sigma']:.2g}")
     assert rows["uncertainty"]["systematic"] == f"{unc['systematic']:.2g}"
+
+
+def test_posterior_figure_draws_the_posterior_sd_as_the_error_bar():
+    """``posterior.png``: per parameter the mean with the posterior sd as its error bar (not the
+    MCSE), the 90% interval and the exact value, labelled as in the table."""
+    import matplotlib.pyplot as plt
+    from matplotlib.container import ErrorbarContainer
+
+    from nnqm_ppl.tasks.fit import _posterior_figure
+
+    draws = {"E1": np.random.default_rng(0).normal(1.0, 0.1, size=(1, 400))}
+    summary = {"E1": {"mean": 1.0, "sd": 0.1, "mcse": 0.005, "eti_5": 0.84, "eti_95": 1.16}}
+    fig = _posterior_figure(draws, summary, {"E1": 1.05})
+    ax = fig.axes[0]
+    (bar,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    (x0, _), (x1, _) = bar.lines[2][0].get_segments()[0]
+    assert (x0, x1) == (pytest.approx(0.9), pytest.approx(1.1))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(s.startswith("posterior mean ± sd (MCSE of mean 0.005)") for s in labels)
+    assert {"90% interval", "exact"} <= set(labels) and "(mean-exact)/sd = -0.50" in ax.get_title()
+    plt.close(fig)

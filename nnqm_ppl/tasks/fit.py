@@ -29,6 +29,7 @@ from nnqm_ppl.diagnostics import check_gates, diagnostic_figures
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.sampling import run_mcmc
 from nnqm_ppl.spec import Job, PathIntegralSpec, SpecError
+from nnqm_ppl.tables import FIT_COLUMNS
 from nnqm_ppl.tasks import TaskResult
 from nnqm_ppl.theory import theory_from_spec
 
@@ -142,6 +143,38 @@ def _fit_figure(problem: fitting.FitProblem, band: np.ndarray, kind: str):
     return fig
 
 
+def _posterior_figure(draws: dict[str, np.ndarray], summary: dict[str, dict], exact: dict[str, float]):
+    r"""One panel per parameter, with the quantities and labels of the printed table
+    (:func:`nnqm_ppl.tables.format_fit_table`): the histogram of the draws, the posterior mean with
+    the posterior sd as its error bar, the 90 % equal-tailed interval, and where one exists the exact
+    value with :math:`(\bar\theta - \theta_\mathrm{exact})/\mathrm{sd}`. The MCSE of the mean is
+    stated in the legend, not drawn: it is the sampler's precision, not the parameter's uncertainty."""
+    import matplotlib.pyplot as plt
+
+    _, mean_sd, interval, mcse, exact_col, distance = FIT_COLUMNS
+    cols = min(len(summary), 3)
+    rows = -(-len(summary) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[len(summary):]:
+        ax.set_visible(False)
+    for ax, (name, s) in zip(axes.flat, summary.items(), strict=False):
+        ax.hist(np.ravel(draws[name]), bins=40, density=True, color="C0", alpha=0.45)
+        top = ax.get_ylim()[1]
+        ax.set_ylim(0, 1.6 * top)  # room for the legend above the histogram
+        ax.axvspan(s["eti_5"], s["eti_95"], color="C1", alpha=0.2, label=interval)
+        ax.errorbar([s["mean"]], [0.5 * top], xerr=[s["sd"]], fmt="o", color="k", capsize=4,
+                    label=f"{mean_sd} ({mcse} {s['mcse']:.2g})")
+        title = f"{name} = {s['mean']:.6g} ± {s['sd']:.2g} (posterior sd)"
+        if name in exact:
+            ax.axvline(exact[name], color="C3", ls="--", label=exact_col)
+            title += f"\n{exact_col} {exact[name]:.6g}: {distance} = {(s['mean'] - exact[name]) / s['sd']:+.2f}"
+        ax.set(title=title, xlabel=name, yticks=[])
+        ax.title.set_fontsize(9)
+        ax.legend(fontsize=7, loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
 def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
     """Fit the job's correlator data with NUTS.
 
@@ -205,19 +238,20 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         diagnostics.fail("fit", f"fit quality: χ²_min = {quality.chi2:.4g} for {quality.dof} dof "
                          f"(χ²/dof = {quality.chi2_dof:.3g}), p = {quality.p_value:.3g} < gates.fit_p_min = "
                          f"{job.gates.fit_p_min:g} (posterior-predictive p = {quality.ppp:.3g})")
+    exact = {name: v for name, v in _spectral_truth(job, chosen).items() if name in summary}
     observables = {}
     if "posterior" in job.observables:
         observables = {name: {"value": s["mean"], "mcse": s["mcse"], "sd": s["sd"], "eti_5": s["eti_5"],
                               "eti_95": s["eti_95"]} for name, s in summary.items()}
-        for name, value in _spectral_truth(job, chosen).items():
-            if name in observables:
-                observables[name]["exact"] = value
+        for name, value in exact.items():
+            observables[name]["exact"] = value
     if "prediction" in job.observables:
         observables["prediction"] = {"tau": data.tau.tolist(), "median": np.median(band, 0).tolist(),
                                      "eti_5": np.quantile(band, 0.05, 0).tolist(),
                                      "eti_95": np.quantile(band, 0.95, 0).tolist()}
     figures = {"fit": lambda: _fit_figure(problem, band, task.kind)}
-    figures["posterior"] = lambda: _arviz("plot_dist", tree, list(problem.names))
+    names = problem.names + (("E",) if task.kind == "spectral" else ())
+    figures["posterior"] = lambda: _posterior_figure(fitting.flat_parameters(tree["posterior"], names), summary, exact)
     figures |= diagnostic_figures(tree, list(problem.names))
     extra = {
         "posterior": summary,
@@ -226,9 +260,3 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         "data": data.to_dict(),
     }
     return TaskResult(observables=observables, diagnostics=diagnostics, datatree=tree, figures=figures, extra=extra)
-
-
-def _arviz(name: str, tree: xr.DataTree, var_names: list[str]):
-    import arviz_plots
-
-    return getattr(arviz_plots, name)(tree, var_names=var_names, backend="matplotlib")
