@@ -19,7 +19,7 @@ import shlex
 import sys
 import time
 import tomllib
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,7 +111,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SpecError("--force", "", "replaces the run in --out, --resume continues it: give one of them")
     out = args.out if args.out is not None else Path("runs") / args.job.stem
     try:
-        with rundir.claimed(out, job.file) if writer else nullcontext(out):
+        with ExitStack() as held:
+            refused = _claim(held, out, job, writer)
+            if refused is not None:
+                return refused  # a distributed run's other process: the writer could not claim --out
             return _run_claimed(args, job, out, writer)
     except OSError as exc:
         if not rundir.disk_full(exc):
@@ -122,6 +125,32 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"nnqm: disk full ({exc.strerror or exc}) while writing {out}: {kept}no result was half-written; "
                   f"free space there, then run: {_resume_command(args, out, resume=saved)}", file=sys.stderr)
         return EXIT_DISK_FULL
+
+
+def _claim(held: ExitStack, out: Path, job: Job, writer: bool) -> int | None:
+    """Claim the run directory on the writing process (:func:`nnqm_ppl.rundir.claimed`, kept in
+    ``held``). There a refusal is raised; in a distributed run every other process gets the
+    writer's exit code for it (returned; None: go on) instead of waiting in the first collective."""
+    import jax
+
+    from nnqm_ppl import rundir
+
+    failure, code = None, EXIT_OK
+    if writer:
+        try:
+            held.enter_context(rundir.claimed(out, job.file))
+        except (SpecError, OSError) as exc:
+            failure = exc
+            disk = isinstance(exc, OSError) and rundir.disk_full(exc)
+            code = EXIT_BAD_INPUT if isinstance(exc, SpecError) else (EXIT_DISK_FULL if disk else EXIT_ERROR)
+    if jax.process_count() > 1:
+        import numpy as np
+        from jax.experimental import multihost_utils
+
+        code = int(multihost_utils.process_allgather(np.array([code]), tiled=True)[0])  # process 0 is the writer
+    if failure is not None:
+        raise failure
+    return None if code == EXIT_OK else code
 
 
 def _run_claimed(args: argparse.Namespace, job: Job, out: Path, writer: bool) -> int:

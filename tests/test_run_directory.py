@@ -117,19 +117,31 @@ def test_second_run_on_a_held_directory_exits_2_naming_the_holder(job: Path, con
     assert not (out / LOCK_NAME).exists()
 
 
+#: a process that takes a run directory's lock as a run does and waits to be killed
+HOLDER = """
+import fcntl, json, os, socket, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "job": "j", "started": "t"}).encode())
+print(flush=True)
+time.sleep(600)
+"""
+
+
 def test_a_killed_holder_leaves_no_lock(tmp_path: Path, job: Path, capsys) -> None:
     """The lock is the kernel's (it dies with the process): the file a killed run leaves behind,
     still naming it, does not stop the next run."""
     out = tmp_path / "out"
     out.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], "
-                               "os.O_RDWR | os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_EX); print(flush=True); "
-                               "time.sleep(600)", str(out / LOCK_NAME)], stdout=subprocess.PIPE, text=True)
-    holder.stdout.readline()  # it holds the lock now
-    assert main(["run", str(job), "--out", str(out), "--no-progress"]) == 2
-    assert "in use by another run" in _one_line(capsys)
-    holder.kill()
-    holder.wait()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out / LOCK_NAME)], stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdout.readline()  # it holds the lock now
+        assert main(["run", str(job), "--out", str(out), "--no-progress"]) == 2
+        line = _one_line(capsys)
+        assert "in use by another run" in line and f"pid {holder.pid} " in line, line
+    finally:
+        holder.kill()
+        holder.wait()
     assert (out / LOCK_NAME).exists()
     with claimed(out, str(job)):  # would raise "in use by another run" if the lock had outlived its holder
         assert json.loads((out / LOCK_NAME).read_text())["pid"] == os.getpid()
