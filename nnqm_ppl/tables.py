@@ -7,9 +7,10 @@ Two kinds of table, because two different uncertainties are at stake:
   beside the exact value on the same lattice and the continuum. Where an entry states a
   ``systematic`` it has its own column: the value meets its exact value within a few
   :math:`\sqrt{\mathrm{MCSE}^2 + \mathrm{systematic}^2}`. A verdict has its own column too, with
-  its significance ``z`` and the σ that ``z`` is in units of wherever that σ is not the printed
-  MCSE (and the held-out statistic of a reflection-positivity verdict, which is not the printed
-  value).
+  its significance ``z`` and, where ``z`` is not the printed value over the printed MCSE, what it
+  is: the σ it is in units of (Δx·Δp: :math:`\sqrt{\mathrm{MCSE}^2 + \mathrm{systematic}^2}`), the
+  reference it is measured from (clustering: the tolerance) or the statistic it judges (reflection
+  positivity: the held-out Rayleigh quotient, not the printed eigenvalue ratio).
 - a **posterior** table (task ``fit``): each parameter's posterior mean ± posterior sd (how well
   the data determine it), its 90 % equal-tailed interval, the MCSE of the posterior mean in a
   column of its own (how well the sampler determined the mean), and where an exact value exists
