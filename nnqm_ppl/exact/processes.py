@@ -235,7 +235,8 @@ def gaussian_power_moments(cov: np.ndarray, powers: tuple[int, ...], n_tau: int)
 
     ``c_ik(n) = (1/2P_n) Σ_j E[x_{j+n}^{p_i} x_j^{p_k} + x_{j+n}^{p_k} x_j^{p_i}]`` over the
     ``P_n = L − n`` pairs (what :func:`~nnqm_ppl.observables.lattice.cross_correlator_series`
-    averages) and ``mean_j E x_j^{p_i}``, with Isserlis' theorem
+    averages) and the per-site means ``E x_j^{p_i}`` (what
+    :func:`~nnqm_ppl.observables.spectrum.gevp_input` measures on an open path), with Isserlis' theorem
 
     .. math::
 
@@ -256,7 +257,7 @@ def gaussian_power_moments(cov: np.ndarray, powers: tuple[int, ...], n_tau: int)
     Returns
     -------
     raw : ndarray, shape (n_tau, K, K)
-    means : ndarray, shape (K,)
+    means : ndarray, shape (L, K)
     """
     d = np.diagonal(cov)
     k = len(powers)
@@ -266,5 +267,5 @@ def gaussian_power_moments(cov: np.ndarray, powers: tuple[int, ...], n_tau: int)
         for i, p in enumerate(powers):
             for j, q in enumerate(powers):
                 raw[n, i, j] = 0.5 * np.mean(_gauss_pair(p, q, saa, sbb, sab) + _gauss_pair(q, p, saa, sbb, sab))
-    means = np.array([np.mean(_gauss_pair(p, 0, d, d, d)) for p in powers])
+    means = np.stack([np.broadcast_to(_gauss_pair(p, 0, d, d, d), d.shape) for p in powers], axis=-1)
     return raw, means

@@ -65,7 +65,7 @@ from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.observables import positivity as P
 from nnqm_ppl.observables import quantum
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
-from nnqm_ppl.observables.spectrum import gevp_energy_function, plateau_fit
+from nnqm_ppl.observables.spectrum import gevp_energy_function, gevp_input, plateau_fit
 from nnqm_ppl.sampling import exact_draws
 from nnqm_ppl.spec import DeepNNQMSpec, Job, KKLSpec, OUSpec
 from nnqm_ppl.tasks import TaskResult
@@ -321,12 +321,9 @@ def _gaps(x: np.ndarray, model: ProcessModel, job: Job) -> tuple[list[dict], dic
     dt = model.spec.dt
     powers = task.powers
     n_tau = (task.max_lag or model.spec.steps // 2) + 1
-    ops = x[..., None] ** np.asarray(powers)
-    c = lat.cross_correlator_series(ops, n_tau, boundary="open")
     k = len(powers)
-    means = lat.window(ops, "open").mean(axis=2)
-    y = np.concatenate([c.reshape(*c.shape[:2], -1), means], axis=-1)
-    f = gevp_energy_function(n_tau, k, task.t0, dt)
+    y, sites = gevp_input(x, powers, n_tau, boundary="open")
+    f = gevp_energy_function(n_tau, k, task.t0, dt, sites)
     tau = dt * np.arange(task.t0, n_tau - 1, dtype=float)
     energies = derived_estimate(f, y)
     exact_curve = None
@@ -336,11 +333,11 @@ def _gaps(x: np.ndarray, model: ProcessModel, job: Job) -> tuple[list[dict], dic
         lags = dt * np.arange(n_tau)
         conn = np.einsum("ikn,tn->tik", w[..., 1:], np.exp(-np.outer(lags, hs.energies[1:])))
         raw = conn + np.outer(hs.coefficients[:, 0], hs.coefficients[:, 0])
-        v = np.concatenate([raw.reshape(-1), hs.coefficients[:, 0]])
+        v = np.concatenate([raw.reshape(-1), np.tile(hs.coefficients[:, 0], sites)])  # stationary: every site
         exact_curve = np.asarray(f(jnp.asarray(v)))
     elif model.gaussian:
         raw, mean_ops = gaussian_power_moments(model.covariance, powers, n_tau)
-        exact_curve = np.asarray(f(jnp.asarray(np.concatenate([raw.reshape(-1), mean_ops]))))
+        exact_curve = np.asarray(f(jnp.asarray(np.concatenate([raw.reshape(-1), mean_ops.reshape(-1)]))))
     out = []
     for i in range(k):
         exact = model.exact_gaps[i] if model.exact_gaps is not None and i < len(model.exact_gaps) else None
