@@ -246,7 +246,7 @@ def test_spectral_fit_of_a_path_integral_run(asymmetric_run: Path, tmp_path: Pat
     A_1 = |⟨0|x|1⟩|² (:func:`_check_lines`). Before the fit read the connected correlator, the
     constant ⟨x⟩² ≈ 2.3 of such a run made any spectral fit of it wrong. (At this size the run's
     errors, ~0.003 against G_c(1) ≈ 0.045, cannot resolve the second line: see
-    :func:`test_spectral_fit_resolves_the_second_line`.)"""
+    :data:`PRECISE_RUN`.)"""
     rc, summary = _spectral_fit(str(asymmetric_run), tmp_path / "fit", 1, 1.0)
     assert rc == 0, summary["diagnostics"]["failures"]
     assert summary["fit"]["states"] == 1 and summary["fit"]["p_value"] >= 0.01
@@ -254,31 +254,21 @@ def test_spectral_fit_of_a_path_integral_run(asymmetric_run: Path, tmp_path: Pat
     _check_lines(summary, fitting.load_data(asymmetric_run, connected=True).select(1.0, 3.0), 1)
 
 
-#: How much more precise than the 2 × 1000-draw run the data of the K = 2 test are (the
-#: covariance divided by this): the Fisher-matrix sd of E_2 from the run's own covariance,
-#: τ = 0.25 … 3, is ≈ 3.5 at 8000 draws, far wider than E_2 − E_1 ≈ 1.2; at 400 × 2000 draws it is
-#: ≈ 0.35 (about 25 min of NUTS paths on 2 cores: too long for the suite).
-_PRECISION = 400.0
+#: The connected correlator of a long ``nnqm run`` of :data:`_ASYMMETRIC` (β = 6, a = 0.25, 2 × 400 000
+#: NUTS draws, 22 min on one core; written by ``benchmarks/make_precise_run_data.py``, which records
+#: the command): the Fisher-matrix sd of E_2 from its covariance, τ = 0.25 … 3, is 0.33; from the
+#: 2 × 1000-draw run of :func:`asymmetric_run` it is ≈ 3.5 per 8000 draws, wider than E_2 − E_1 ≈ 1.2.
+PRECISE_RUN = ROOT / "tests" / "data" / "asymmetric_well_run.npz"
 
 
-def test_spectral_fit_resolves_the_second_line(asymmetric_run: Path, tmp_path: Path) -> None:
-    """Part 6 of issue #10 for n = 2: a K = 2 spectral fit recovers the transfer-matrix E_1, E_2,
-    A_1, A_2 of :data:`_ASYMMETRIC` (A_2/A_1 ≈ 0.21) within 4 posterior sd + 4 MCSE + the
-    systematic of the states beyond K (:func:`_pseudo_truth`), and passes its gates.
-
-    The data are not the fit's model: their mean is the exact transfer-matrix connected
-    correlator at β = 6, a = 0.25 (every line, finite β), plus one Gaussian draw of the noise of
-    the path-integral run's own covariance (τ = 0.25 … 3, delta-method connected) divided by
-    :data:`_PRECISION`. A path-integral run that precise is too long for the suite (see
-    :data:`_PRECISION`): at the run's own precision the second line is not resolved."""
-    run = fitting.load_data(asymmetric_run, connected=True).select(0.25, 3.0)
-    tm = transfer_matrix(Lattice(beta=6.0, slices=24), Potential.from_coeffs(_ASYMMETRIC))
-    exact = tm.correlator(np.rint(run.tau / 0.25).astype(int)) - tm.expect(lambda x: x) ** 2
-    cov = run.cov / _PRECISION
-    mean = exact + np.random.default_rng(11).multivariate_normal(np.zeros(len(exact)), cov)
-    path = tmp_path / "precise.npz"
-    np.savez(path, tau=run.tau, mean=mean, cov=cov, beta=6.0)
-    rc = main(["run", SPECTRUM, "--out", str(tmp_path / "fit"), "--no-progress", "--set", f"data={path}",
+def test_spectral_fit_resolves_the_second_line(tmp_path: Path) -> None:
+    """Part 6 of issue #10 for n = 2: a K = 2 spectral fit of the connected correlator of a long
+    ``nnqm run`` of :data:`_ASYMMETRIC` (data the fit's model did not make: NUTS paths, every line,
+    finite β) passes its gates and recovers the transfer-matrix E_1, E_2, A_1, A_2 (A_2/A_1 ≈ 0.21)
+    within 4 posterior sd + 4 MCSE + the systematic of the states beyond K (:func:`_pseudo_truth`:
+    the third line, 2.5% of the first, is absorbed into the second). The second line is resolved
+    (posterior sd of E_2 under half of E_2 − E_1) and is the second state, not the third."""
+    rc = main(["run", SPECTRUM, "--out", str(tmp_path / "fit"), "--no-progress", "--set", f"data={PRECISE_RUN}",
                "--set", "model.beta=6.0", "--set", "model.slices=24", "--set", f"model.potential={_ASYMMETRIC}",
                "--set", "fit.states=[2]", "--set", "fit.tau_min=0.25", "--set", "fit.tau_max=3.0",
                "--set", "sampler.samples=3000"])
@@ -287,7 +277,8 @@ def test_spectral_fit_resolves_the_second_line(asymmetric_run: Path, tmp_path: P
     assert summary["fit"]["states"] == 2 and summary["fit"]["p_value"] >= 0.01
     post = summary["posterior"]
     assert post["E2"]["sd"] < 0.5 * (post["E2"]["mean"] - post["E1"]["mean"])  # the second line is resolved
-    _check_lines(summary, fitting.load_data(path), 2)
+    _check_lines(summary, fitting.load_data(PRECISE_RUN).select(0.25, 3.0), 2)
+    tm = transfer_matrix(Lattice(beta=6.0, slices=24), Potential.from_coeffs(_ASYMMETRIC))
     energies, weights = tm.spectral_lines(3)  # the posterior's second line is the second state, not the third
-    e2, a2 = summary["posterior"]["E2"]["mean"], summary["posterior"]["A2"]["mean"]
+    e2, a2 = post["E2"]["mean"], post["A2"]["mean"]
     assert abs(e2 - energies[1]) < abs(e2 - energies[2]) and abs(a2 - weights[1]) < abs(a2 - weights[2])
