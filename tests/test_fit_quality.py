@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from scipy.optimize import least_squares
 
-from nnqm_ppl import fit_quality, fitting
+from nnqm_ppl import fitting
 from nnqm_ppl.cli import main
 from nnqm_ppl.exact.diagonalize import diagonalize
 from nnqm_ppl.exact.transfer import transfer_matrix
+from nnqm_ppl.fitting import quality as fit_quality
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import FitTask, NeuralFieldSpec, Prior, load_job
 

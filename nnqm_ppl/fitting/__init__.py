@@ -2,7 +2,8 @@
 
 Modules: :mod:`~nnqm_ppl.fitting.data` (reading and checking correlator data),
 :mod:`~nnqm_ppl.fitting.models` (forward models, :class:`FitProblem`),
-:mod:`~nnqm_ppl.fitting.posterior` (summaries, modes), :mod:`~nnqm_ppl.fitting.calibration` (SBC).
+:mod:`~nnqm_ppl.fitting.posterior` (summaries, modes), :mod:`~nnqm_ppl.fitting.quality` (χ², p-value,
+posterior predictive p), :mod:`~nnqm_ppl.fitting.calibration` (SBC).
 
 Data are a Euclidean correlator G(τ_i) with a covariance (:class:`CorrelatorData`), read from a
 CSV file (``tau,value,error``), an NPZ or netCDF file (``tau``, ``mean``, ``cov``) or the

@@ -9,7 +9,7 @@ elpd is within one standard error of the best (the one-standard-error rule), and
 PSIS-LOO fails the gates (a single candidate K involves no choice: its PSIS-LOO is only reported,
 in ``fit.criterion``). The chosen fit's
 parameters are gated like any MCMC run, and its goodness of fit too
-(:mod:`nnqm_ppl.fit_quality`): the minimum χ² over the parameters, for n − p degrees of freedom,
+(:mod:`nnqm_ppl.fitting.quality`): the minimum χ² over the parameters, for n − p degrees of freedom,
 must have a p-value of at least ``gates.fit_p_min``, else the fit does not describe its data
 and the run fails (exit 3). The posterior-predictive p-value is reported beside it.
 """
@@ -24,9 +24,10 @@ import numpy as np
 import xarray as xr
 from numpyro.infer import log_likelihood
 
-from nnqm_ppl import fit_quality, fitting
+from nnqm_ppl import fitting
 from nnqm_ppl.diagnostics import check_gates, diagnostic_figures
 from nnqm_ppl.exact.transfer import transfer_matrix
+from nnqm_ppl.fitting import quality as fit_quality
 from nnqm_ppl.sampling import run_mcmc
 from nnqm_ppl.spec import Job, PathIntegralSpec, SpecError
 from nnqm_ppl.tables import FIT_COLUMNS
@@ -194,7 +195,7 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         ``eti_5``, ``eti_95``) and ``prediction``; ``extra``: ``posterior`` (name -> ``mean``,
         ``sd``, ``eti_5``, ``eti_95``, ``mcse``, ``ess_bulk``), ``fit`` (kind, K, criterion table,
         ``points``, ``parameters`` and the goodness of fit of
-        :class:`nnqm_ppl.fit_quality.FitQuality`: ``chi2`` (the minimum χ² over the parameters),
+        :class:`nnqm_ppl.fitting.quality.FitQuality`: ``chi2`` (the minimum χ² over the parameters),
         ``dof`` (points − parameters), ``chi2_dof``, ``p_value``, ``ppp``, ``ppp_mcse``, and the
         definitions ``chi2_is``, ``dof_is``), ``data``.
     """

@@ -29,7 +29,8 @@ from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import gammaincc
 from numpyro.distributions.transforms import biject_to
 
-from nnqm_ppl.fitting import FitProblem, lbfgs
+from nnqm_ppl.fitting.models import FitProblem
+from nnqm_ppl.fitting.posterior import lbfgs
 from nnqm_ppl.observables.estimate import mean_estimate
 
 __all__ = ["FitQuality", "chi2_sf", "chi2_draws", "predict_draws", "fit_quality"]
