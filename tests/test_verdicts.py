@@ -27,7 +27,8 @@ from nnqm_ppl.observables import positivity as P
 from nnqm_ppl.observables import quantum
 from nnqm_ppl.observables.estimate import Estimate
 from nnqm_ppl.spec import load_job
-from nnqm_ppl.tasks.nnqm import _fact, build_process, measure
+from nnqm_ppl.tasks.nnqm import _fact, measure
+from nnqm_ppl.theories.process import build_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ABOVE, SATURATED, BELOW = quantum.UNCERTAINTY_VERDICTS
@@ -126,7 +127,7 @@ def test_kkl_commutator_exact_is_what_is_estimated_and_vanishes_as_dt_falls():
     assert abs(com["value"] - com["exact"]) <= 4 * com["mcse"]
     assert com["continuum"] == 0.0 and com["systematic"] == pytest.approx(abs(com["exact"]))
     assert unc["value"] is None and unc["verdict"] is None and "does not exist" in unc["note"]
-    from nnqm_ppl.tasks.nnqm import exact_process_values
+    from nnqm_ppl.theories.process import exact_process_values
 
     ks = [exact_process_values(load_job(ROOT / "inference/kkl.toml", ["model.kernel=\"gaussian\"",
                                                                      "model.n_modes=40", f"model.steps={n}"]

@@ -65,7 +65,7 @@ def exact_values(thing: Any) -> dict:
     if isinstance(model, PROCESS_SPECS):
         # processes and deep NN-QM: exact gaps n*gamma, Hermite weights, grid covariance and the
         # finite-dt expectations of the uncertainty and commutator estimators
-        from nnqm_ppl.tasks.nnqm import exact_process_values
+        from nnqm_ppl.theories.process import exact_process_values
 
         return exact_process_values(model)
     raise TypeError(f"no exact values for model kind {getattr(model, 'kind', model)!r}")
