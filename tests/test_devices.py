@@ -12,7 +12,7 @@ SCRIPT = """
 import json, jax, numpy as np
 from nnqm_ppl.sampling import chain_method, run_mcmc
 from nnqm_ppl.spec import SamplerSpec
-from nnqm_ppl.theory import theory_from_spec
+from nnqm_ppl.theories.path_integral import theory_from_spec
 from nnqm_ppl.spec import PathIntegralSpec
 spec = PathIntegralSpec(network="fourier", mass=1.0, hbar=1.0, potential=(0.0, 0.0, 0.5, 0.0, 1.0),
                         beta=4.0, slices=8, boundary="periodic")

@@ -134,7 +134,7 @@ def test_no_plateau_is_a_gate_failure() -> None:
     reported as missing with the reason, and the run's gates fail with the plateau advice."""
     from nnqm_ppl.spec import load_job
     from nnqm_ppl.tasks.path_integral import measure
-    from nnqm_ppl.theory import theory_from_spec
+    from nnqm_ppl.theories.path_integral import theory_from_spec
 
     job = load_job(ROOT / "inference" / "anharmonic.toml")
     theory = theory_from_spec(job.model)

@@ -20,7 +20,7 @@ from nnqm_ppl.diagnostics import check_gates
 from nnqm_ppl.networks.paths import path_network
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import GatesSpec, SamplerSpec
-from nnqm_ppl.theory import Theory
+from nnqm_ppl.theories.path_integral import Theory
 
 JOB = """
 task = "sample"

@@ -31,7 +31,7 @@ from nnqm_ppl.observables.estimate import mean_estimate
 from nnqm_ppl.physics import Lattice, Potential, action
 from nnqm_ppl.sampling import run_mcmc
 from nnqm_ppl.spec import PathIntegralSpec, SamplerSpec, SpecError
-from nnqm_ppl.theory import theory_from_spec
+from nnqm_ppl.theories.path_integral import theory_from_spec
 
 FULL = os.environ.get("NNQM_FULL") == "1"
 # target_accept 0.9: the relu network's Hessian in w has condition number ~N² and diverges in the

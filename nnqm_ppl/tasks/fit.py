@@ -32,7 +32,7 @@ from nnqm_ppl.sampling import run_mcmc
 from nnqm_ppl.spec import Job, PathIntegralSpec, SpecError
 from nnqm_ppl.tables import FIT_COLUMNS
 from nnqm_ppl.tasks import TaskResult
-from nnqm_ppl.theory import theory_from_spec
+from nnqm_ppl.theories.path_integral import theory_from_spec
 
 __all__ = ["run", "choose_states"]
 

@@ -21,7 +21,7 @@ from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.sampling import exact_draws, run_mcmc
 from nnqm_ppl.spec import Job, SpecError
 from nnqm_ppl.tasks import TaskResult
-from nnqm_ppl.theory import Theory, theory_from_spec
+from nnqm_ppl.theories.path_integral import Theory, theory_from_spec
 
 __all__ = ["run", "draw_paths", "measure", "RHAT_ONLY"]
 

@@ -1,7 +1,7 @@
-"""A theory: a network with random parameters, its prior, an optional weight e^{-S}, and whether it
-can be sampled exactly.
+"""Path-integral theories (Hashimoto et al.): a network with random parameters, its prior, an
+optional weight e^{-S}, and whether it can be sampled exactly.
 
-The pipeline (DESIGN.md) goes spec -> :class:`Theory` -> NumPyro model -> draws. A theory holds
+The pipeline (docs/ARCHITECTURE.md) goes spec -> :class:`Theory` -> NumPyro model -> draws. A theory holds
 the NumPyro model of its network (parameters θ ~ prior, output ``"x"`` = forward(θ), and a
 ``numpyro.factor`` for the weight, built by the network module, e.g.
 :meth:`nnqm_ppl.networks.paths.PathNetwork.model`) and, where the output law is known in closed
