@@ -12,21 +12,19 @@ runs no code from it. A file that is not such an archive (a pickle, say), is tru
 altered (ZIP CRC-32 checks), or belongs to another job or model is refused with a
 :class:`~nnqm_ppl.spec.SpecError`, and left as it is.
 
-A job may sample several models (a spectral fit samples each candidate K): the ``n``-th model
-sampled under one :func:`checkpointing` block has its own file, ``DIR/checkpoint.npz`` for the
-first and ``DIR/checkpoint.n.npz`` after it, and its identity (its sample sites with their
+A job may sample several models (a spectral fit samples each candidate K): the model a task
+samples ``n``-th (its ``slot``, passed to :func:`nnqm_ppl.sampling.run_mcmc` with the checkpoint)
+has its own file, ``DIR/checkpoint.npz`` for the first and ``DIR/checkpoint.n.npz`` after it, and
+its identity (its sample sites with their
 shapes and dtypes, a digest of its data, its PRNG key and ``n``) must match to resume it.
 """
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
-import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -45,8 +43,6 @@ from nnqm_ppl.spec import SpecError
 __all__ = [
     "CHECKPOINT_NAME",
     "Checkpoint",
-    "checkpointing",
-    "next_model",
     "model_identity",
     "write_checkpoint",
     "read_checkpoint",
@@ -98,27 +94,6 @@ class Checkpoint:
         """Delete every checkpoint file of this run (once its results are written)."""
         for path in self.files():
             path.unlink(missing_ok=True)
-
-
-_ACTIVE: contextvars.ContextVar[tuple[Checkpoint, Iterator[int]] | None] = contextvars.ContextVar(
-    "nnqm_checkpoint", default=None)
-
-
-@contextmanager
-def checkpointing(checkpoint: Checkpoint) -> Iterator[Checkpoint]:
-    """Make :func:`nnqm_ppl.sampling.run_mcmc` calls inside the block save to (and resume from)
-    ``checkpoint``, one file per sampled model, numbered in the order they are sampled."""
-    token = _ACTIVE.set((checkpoint, itertools.count()))
-    try:
-        yield checkpoint
-    finally:
-        _ACTIVE.reset(token)
-
-
-def next_model() -> tuple[Checkpoint, int] | None:
-    """The active checkpoint and the number of the model about to be sampled (None if none is active)."""
-    active = _ACTIVE.get()
-    return None if active is None else (active[0], next(active[1]))
 
 
 @partial(jax.tree_util.register_dataclass, data_fields=["data"], meta_fields=["impl"])

@@ -179,12 +179,14 @@ def _run_claimed(args: argparse.Namespace, job: Job, out: Path, writer: bool) ->
     seed = job.sampler.seed
     if writer:
         remove_stale(out)
-        how = f"resuming at draw {saved['done']}" if saved is not None else f"seed {seed}"
+        how = f"seed {seed}"
+        if saved is not None:
+            models = len(ck.files())  # a spectral fit saves one checkpoint per candidate K sampled so far
+            how = f"resuming at draw {saved['done']}" + (f" of the first of {models} models" if models > 1 else "")
         print(f"{job.title}  [task {job.task}, {how}] -> {out}", flush=True)  # stdout: stderr is for problems
     t0 = time.perf_counter()
     try:
-        with sampling.checkpointing(ck):
-            result = runner(job.task)(job, jax.random.key(seed), not args.no_progress)
+        result = runner(job.task)(job, jax.random.key(seed), not args.no_progress, ck)
     except sampling.Interrupted as stop:
         if writer:
             print(f"nnqm: {stop}\n  resume with: {_resume_command(args, out)}", file=sys.stderr)

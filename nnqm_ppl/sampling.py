@@ -6,9 +6,10 @@ and ``acceptance_rate`` via :func:`arviz_base.from_numpyro`).
 
 MCMC runs in segments of ``sampler.checkpoint_every`` draws: ``MCMC.warmup`` once, then
 ``MCMC.run`` per segment from ``post_warmup_state = last_state`` with the state's own key. A run
-with an active :class:`Checkpoint` (see :func:`checkpointing`) saves the host copy of the sampler
-state and the draws so far after the warm-up and after every segment, atomically, as arrays and
-JSON (:mod:`nnqm_ppl.checkpoint`; each model a job samples has its own file and identity). A
+given a :class:`Checkpoint` (and the ``slot`` of the model: the task's n-th sampled model) saves
+the host copy of the sampler state and the draws so far after the warm-up and after every
+segment, atomically, as arrays and JSON (:mod:`nnqm_ppl.checkpoint`; each model a job samples has
+its own file and identity). A
 resumed run loads that state and executes the remaining segments exactly as the uninterrupted run
 would, so its draws are identical bit for bit.
 
@@ -44,10 +45,8 @@ from numpyro.infer import HMC, MCMC, NUTS
 from nnqm_ppl.checkpoint import (
     CHECKPOINT_NAME,
     Checkpoint,
-    checkpointing,
     from_host,
     model_identity,
-    next_model,
     read_checkpoint,
     to_host,
     write_checkpoint,
@@ -60,7 +59,6 @@ __all__ = [
     "chain_method",
     "progress_enabled",
     "Checkpoint",
-    "checkpointing",
     "read_checkpoint",
     "Interrupted",
     "NumericalTrouble",
@@ -260,6 +258,8 @@ def run_mcmc(
     progress: bool = True,
     dims: dict[str, list[str]] | None = None,
     init_params: dict[str, Any] | None = None,
+    checkpoint: Checkpoint | None = None,
+    slot: int = 0,
 ) -> xr.DataTree:
     """Sample ``model`` with NUTS or HMC through :class:`numpyro.infer.MCMC`, in segments.
 
@@ -283,6 +283,12 @@ def run_mcmc(
     init_params : dict, optional
         Starting points of the chains in the unconstrained space, site -> array with a leading
         axis over all the run's chains (default: NumPyro's, uniform in (−2, 2)).
+    checkpoint : Checkpoint, optional
+        Where to save the sampler state after every segment, and whether to resume from it
+        (with ``sampler.checkpoint_every = 0`` nothing is saved).
+    slot : int
+        Which of the task's sampled models this is (0 first): its file is
+        :meth:`Checkpoint.model_path` ``(slot)``, and a later model may not have begun.
 
     Returns
     -------
@@ -292,7 +298,7 @@ def run_mcmc(
     Raises
     ------
     Interrupted
-        On Ctrl-C while a checkpoint is active, after saving it at the next segment boundary.
+        On Ctrl-C while checkpointing, after saving the checkpoint at the next segment boundary.
     SpecError
         When resuming without a checkpoint of the job's first model, or from a checkpoint that
         is damaged or of a different job or model (:func:`nnqm_ppl.checkpoint.read_checkpoint`).
@@ -313,7 +319,7 @@ def run_mcmc(
         chain_method=chain_method(local),
         progress_bar=progress_enabled(progress) and is_writer(),
     )
-    active = next_model() if sampler.checkpoint_every else None
+    active = (checkpoint, slot) if checkpoint is not None and sampler.checkpoint_every else None
     samples: dict = {}
     stats: dict = {}
     done = 0

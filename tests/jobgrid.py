@@ -82,7 +82,7 @@ def _run(job: str, overrides: tuple[str, ...], seed: int) -> tuple[int, dict]:
                     [*CI_SIZE.get(job, ()), *overrides, f"sampler.seed={seed}"])
     out = _OUT / f"{job}-{len(list(_OUT.iterdir()))}"
     try:
-        result = runner(spec.task)(spec, jax.random.key(seed), False)
+        result = runner(spec.task)(spec, jax.random.key(seed), False, None)
     except NumericalTrouble:
         return 3, {}
     report.write_run(out, spec, seed=seed, elapsed_s=0.0, diagnostics=result.diagnostics.to_dict(),

@@ -42,9 +42,8 @@ from nnqm_ppl.spec import load_job
 from nnqm_ppl.theories.path_integral import theory_from_spec
 job = load_job(sys.argv[1])
 ck = sampling.Checkpoint(Path(sys.argv[2]) / sampling.CHECKPOINT_NAME, report.job_tag(job))
-with sampling.checkpointing(ck):
-    sampling.run_mcmc(theory_from_spec(job.model).model, replace(job.sampler, samples=job.sampler.checkpoint_every),
-                      jax.random.key(job.sampler.seed), progress=False)
+sampling.run_mcmc(theory_from_spec(job.model).model, replace(job.sampler, samples=job.sampler.checkpoint_every),
+                  jax.random.key(job.sampler.seed), progress=False, checkpoint=ck)
 """
 REFERENCE = """
 import sys, jax, numpy as np

@@ -1,8 +1,10 @@
 """Tasks: one module per kind of work a job can ask for.
 
-A task module exposes ``run(job, key, progress) -> TaskResult``. Adding a task is a validator for
-its fields in :data:`nnqm_ppl.spec.TASK_FIELDS`, a module here with ``run``, and one line in
-:data:`TASKS`.
+A task module exposes ``run(job, key, progress, checkpoint) -> TaskResult``; ``checkpoint`` (a
+:class:`~nnqm_ppl.checkpoint.Checkpoint` or None) is handed to every
+:func:`~nnqm_ppl.sampling.run_mcmc` call with the model's slot (0 for the first sampled model).
+Adding a task is a validator for its fields in :data:`nnqm_ppl.spec.TASK_FIELDS`, a module here
+with ``run``, and one line in :data:`TASKS`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import jax
 import xarray as xr
 
+from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import Diagnostics
 from nnqm_ppl.spec import Job
 
@@ -55,6 +58,6 @@ TASKS: dict[str, str] = {
 }
 
 
-def runner(task: str) -> Callable[[Job, jax.Array, bool], TaskResult]:
+def runner(task: str) -> Callable[[Job, jax.Array, bool, Checkpoint | None], TaskResult]:
     """The ``run`` function of a task."""
     return importlib.import_module(TASKS[task]).run

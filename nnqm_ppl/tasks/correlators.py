@@ -7,6 +7,7 @@ import itertools
 import jax
 import numpy as np
 
+from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import check_gates
 from nnqm_ppl.exact.values import exact_correlators
 from nnqm_ppl.networks.neurons import network_from_spec
@@ -52,7 +53,7 @@ def _figure(res: CorrelatorResult, exact: dict):
     return fig
 
 
-def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
+def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None) -> TaskResult:
     """Stream ``networks`` exact draws of the field and estimate G2, G4c (and G6c) with MCSEs.
 
     Parameters
@@ -63,6 +64,8 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         PRNG key.
     progress : bool
         Unused (the streamed reduction is a single compiled call).
+    checkpoint : Checkpoint, optional
+        Unused: exact draws are not checkpointed (the tasks share one signature).
 
     Returns
     -------

@@ -25,6 +25,7 @@ import xarray as xr
 from numpyro.infer import log_likelihood
 
 from nnqm_ppl import fitting
+from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import check_gates, diagnostic_figures
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.fitting import quality as fit_quality
@@ -176,7 +177,7 @@ def _posterior_figure(draws: dict[str, np.ndarray], summary: dict[str, dict], ex
     return fig
 
 
-def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
+def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None) -> TaskResult:
     """Fit the job's correlator data with NUTS.
 
     Parameters
@@ -187,6 +188,9 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         PRNG key.
     progress : bool
         Show NumPyro's progress bar on a terminal.
+    checkpoint : Checkpoint, optional
+        Where each candidate model's NUTS run saves its state and resumes from, the n-th
+        sampled model in slot n (None: no checkpoint).
 
     Returns
     -------
@@ -210,14 +214,14 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         raise SpecError(data.source, "tau", f"{data.tau.size} data points in the fit range, but the fit has "
                         f"{biggest.n_params} parameters")
     trees = {}
-    for k, problem in problems.items():
+    for slot, (k, problem) in enumerate(problems.items()):
         key, sub, k_start = jax.random.split(key, 3)
         # each chain starts at the posterior mode found from its own random point (distinct modes
         # stay distinct, so R-hat still sees them), not in the prior's bulk far from sharp data
         modes = fitting.posterior_modes(problem, problem.y_w, k_start, job.sampler.chains)
         starts = {name: np.stack([np.asarray(m[name]) for m in modes]) for name in modes[0]}
         tree = run_mcmc(problem.model, job.sampler, sub, model_kwargs={"y_w": problem.y_w}, progress=progress,
-                        init_params=starts)
+                        init_params=starts, checkpoint=checkpoint, slot=slot)
         trees[k] = _with_log_likelihood(tree, problem)
     chosen, criterion, loo_problems = choose_states(trees) if task.kind == "spectral" else (0, {}, [])
     problem, tree = problems[chosen], trees[chosen]

@@ -48,6 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import check_gates
 from nnqm_ppl.exact.processes import (
     HermiteSpectrum,
@@ -306,7 +307,7 @@ def _rp_figure(plots: dict):
 # exact values and the task
 
 
-def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
+def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None) -> TaskResult:
     """Draw the model's paths exactly and measure gaps, OS checks, Δx·Δp and [x, p].
 
     Parameters
@@ -317,6 +318,8 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         PRNG key.
     progress : bool
         Unused (exact draws).
+    checkpoint : Checkpoint, optional
+        Unused: exact draws are not checkpointed (the tasks share one signature).
 
     Returns
     -------

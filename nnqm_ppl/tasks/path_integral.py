@@ -9,6 +9,7 @@ import arviz_base
 import jax
 import numpy as np
 
+from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import Diagnostics, check_gates
 from nnqm_ppl.exact import path_integral_exact
 from nnqm_ppl.exact.diagonalize import diagonalize
@@ -30,13 +31,13 @@ __all__ = ["run", "draw_paths", "measure", "RHAT_ONLY"]
 RHAT_ONLY = ("mean",)
 
 
-def draw_paths(theory: Theory, job: Job, key: jax.Array, progress: bool):
+def draw_paths(theory: Theory, job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None):
     """Draw paths as the job's sampler says; returns the DataTree (posterior ``x``: the full path)."""
     if job.sampler.method == "exact":
         if not theory.can_sample_exactly:
             raise SpecError(job.file, "sampler.method", "'exact' needs a quadratic potential; use 'nuts'")
         return exact_draws(theory.draw_exact, job.sampler, key)
-    return run_mcmc(theory.model, job.sampler, key, progress=progress, dims={"x": ["site"]})
+    return run_mcmc(theory.model, job.sampler, key, progress=progress, dims={"x": ["site"]}, checkpoint=checkpoint)
 
 
 def _entry(est: Estimate, exact: Any = None, continuum: Any = None) -> dict:
@@ -230,7 +231,7 @@ def _wavefunction_figure(plots: dict):
     return fig
 
 
-def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
+def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None) -> TaskResult:
     """Sample the job's path integral and measure its observables.
 
     Parameters
@@ -241,6 +242,9 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         PRNG key.
     progress : bool
         Show NumPyro's progress bar on a terminal.
+    checkpoint : Checkpoint, optional
+        Where NUTS/HMC saves its state and resumes from (None: no checkpoint); exact draws
+        are not checkpointed.
 
     Returns
     -------
@@ -249,7 +253,7 @@ def run(job: Job, key: jax.Array, progress: bool) -> TaskResult:
         ``continuum``; diagnostics of the gate series; the DataTree with the paths.
     """
     theory = theory_from_spec(job.model)
-    tree = draw_paths(theory, job, key, progress)
+    tree = draw_paths(theory, job, key, progress, checkpoint)
     x = np.asarray(tree["posterior"]["x"].values)
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
     bad = int(np.sum(~np.isfinite(x).all(axis=-1)))
