@@ -221,8 +221,8 @@ def _run_claimed(args: argparse.Namespace, job: Job, out: Path, writer: bool) ->
 
 
 def cmd_exact(args: argparse.Namespace) -> int:
-    from nnqm_ppl.exact.values import exact_values
     from nnqm_ppl.spec import load_file
+    from nnqm_ppl.theories import exact_values
 
     print(json.dumps(exact_values(load_file(args.file, args.overrides)), indent=2))
     return EXIT_OK
