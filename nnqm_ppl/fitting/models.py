@@ -18,6 +18,7 @@ import numpyro.distributions as dist
 from jax.scipy.linalg import solve_triangular
 
 from nnqm_ppl.exact.diagonalize import semiclassical_box
+from nnqm_ppl.exact.transfer import periodic_correlator, quadrature_spacing
 from nnqm_ppl.fitting.data import CorrelatorData
 from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, SpecError
@@ -26,11 +27,6 @@ from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, Spe
 #: correlator against the default transfer matrix to 1e-6 relative).
 _FIT_STATES = 4
 
-#: Power iterations for the scale of the transfer matrix (:func:`lattice_correlator`).
-_POWER_STEPS = 20
-
-
-
 
 def coupling_grid(lattice: Any, potentials: list[Potential], box_scale: float = 1.5) -> np.ndarray:
     """A fixed quadrature grid good for every potential of a prior's range.
@@ -38,40 +34,24 @@ def coupling_grid(lattice: Any, potentials: list[Potential], box_scale: float = 
     The box is the union of :func:`~nnqm_ppl.exact.diagonalize.semiclassical_box` (for the
     lowest four states, which is what a correlator at β resolves) over ``potentials`` widened by
     ``box_scale``; the spacing is that of
-    :func:`~nnqm_ppl.exact.transfer.transfer_matrix`, min(σ/1.2, πħ/(3 p_max)), σ = sqrt(ħa/m),
-    with the largest p_max.
+    :func:`~nnqm_ppl.exact.transfer.transfer_matrix`
+    (:func:`~nnqm_ppl.exact.transfer.quadrature_spacing`) with the largest p_max.
     """
     boxes = [semiclassical_box(v, lattice.mass, lattice.hbar, n_states=_FIT_STATES, beta=lattice.beta)
              for v in potentials]
     lo = min(b[0] for b in boxes) * box_scale
     hi = max(b[1] for b in boxes) * box_scale
     p_max = max(b[2] for b in boxes)
-    spacing = min(math.sqrt(lattice.hbar * lattice.a / lattice.mass) / 1.2, math.pi * lattice.hbar / (3 * p_max))
+    spacing = quadrature_spacing(lattice, p_max)
     return np.linspace(lo, hi, int(math.ceil((hi - lo) / spacing)) + 1)
-
-
-def _perron_root(mat: jax.Array) -> jax.Array:
-    """Rayleigh quotient v·Mv / v·v after :data:`_POWER_STEPS` power iterations from v = 1."""
-
-    def step(v, _):
-        w = mat @ v
-        return w / jnp.linalg.norm(w), None
-
-    v, _ = jax.lax.scan(step, jnp.ones(mat.shape[0]) / math.sqrt(mat.shape[0]), None, length=_POWER_STEPS)
-    return v @ (mat @ v)
 
 
 def lattice_correlator(coeffs: jax.Array, grid: np.ndarray, lattice: Any, ks: np.ndarray) -> jax.Array:
     """Exact lattice correlator ⟨x_0 x_k⟩ of a periodic chain, differentiable in the couplings.
 
-    G(k) = Tr(X M^k X M^{N−k}) / Tr M^N with M_ij = h T(x_i, x_j) the quadrature transfer
-    matrix of :mod:`nnqm_ppl.exact.transfer` (same kernel, trapezoid rule on ``grid``) and
-    X = diag(x_i). Powers are accumulated by ``lax.scan`` (no eigenvectors, whose derivatives
-    are ill-conditioned for the many near-zero eigenvalues). M is divided by a constant c, the
-    Rayleigh quotient of its Perron vector after :data:`_POWER_STEPS` power iterations (close
-    to the largest eigenvalue, so M^N neither overflows nor underflows), under
-    ``stop_gradient``: any constant cancels in the ratio and its gradient. (``eigvalsh`` for c
-    cost ~20x the rest of a gradient evaluation.)
+    The coupling-fit form of :func:`~nnqm_ppl.exact.transfer.periodic_correlator`, G(k) =
+    Tr(X M^k X M^{N−k}) / Tr M^N with M the quadrature transfer matrix of
+    :mod:`nnqm_ppl.exact.transfer` on ``grid``, with V(x) = Σ c_k x^k.
 
     Parameters
     ----------
@@ -88,22 +68,8 @@ def lattice_correlator(coeffs: jax.Array, grid: np.ndarray, lattice: Any, ks: np
     -------
     jax.Array (len(ks),)
     """
-    a, m, hbar, n = lattice.a, lattice.mass, lattice.hbar, lattice.slices
-    x = jnp.asarray(grid)
-    h = grid[1] - grid[0]
-    v = jnp.polyval(jnp.asarray(coeffs)[::-1], x)
-    expo = m * (x[:, None] - x[None, :]) ** 2 / (2 * a) + 0.5 * a * (v[:, None] + v[None, :])
-    mat = h * math.sqrt(m / (2 * math.pi * hbar * a)) * jnp.exp(-expo / hbar)
-    mat = mat / jax.lax.stop_gradient(_perron_root(mat))
-
-    def step(p, _):
-        return p @ mat, p
-
-    _, powers = jax.lax.scan(step, jnp.eye(len(grid)), None, length=n + 1)  # M^0 .. M^N
-    ks = np.asarray(ks, dtype=int)
-    xx = x[:, None] * x[None, :]
-    num = jnp.einsum("ij,kij,kij->k", xx, powers[ks], powers[n - ks])
-    return num / jnp.trace(powers[n])
+    v = jnp.polyval(jnp.asarray(coeffs)[::-1], jnp.asarray(grid))
+    return periodic_correlator(grid, v, lattice, ks)
 
 
 def _legendre(upper: float, nodes: int = 400, panels: int = 20) -> tuple[np.ndarray, np.ndarray]:
