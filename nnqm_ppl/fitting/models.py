@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -17,6 +18,7 @@ import numpyro
 import numpyro.distributions as dist
 from jax.scipy.linalg import solve_triangular
 
+from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.diagonalize import semiclassical_box
 from nnqm_ppl.exact.transfer import periodic_correlator, quadrature_spacing
 from nnqm_ppl.fitting.data import CorrelatorData
@@ -26,6 +28,9 @@ from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, Spe
 #: States the quadrature grid of a coupling fit must resolve (the test suite checks the grid's
 #: correlator against the default transfer matrix to 1e-6 relative).
 _FIT_STATES = 4
+
+#: Gauss–Legendre nodes of the free-scalar integral in a network fit (12 panels of 32).
+_FIT_QUAD_NODES = 400
 
 
 def coupling_grid(lattice: Any, potentials: list[Potential], box_scale: float = 1.5) -> np.ndarray:
@@ -72,27 +77,20 @@ def lattice_correlator(coeffs: jax.Array, grid: np.ndarray, lattice: Any, ks: np
     return periodic_correlator(grid, v, lattice, ks)
 
 
-def _legendre(upper: float, nodes: int = 400, panels: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    """Composite Gauss–Legendre nodes and weights on [0, upper]."""
-    t, w = np.polynomial.legendre.leggauss(nodes // panels)
-    edges = np.linspace(0.0, upper, panels + 1)
-    half = 0.5 * np.diff(edges)
-    k = (edges[:-1, None] + half[:, None] * (t[None, :] + 1)).ravel()
-    return k, (half[:, None] * w[None, :]).ravel()
-
-
 def network_correlator(
     architecture: str, observable: str, params: dict[str, jax.Array], tau: np.ndarray, dim: int, cutoff: float
 ) -> jax.Array:
     """Closed-form G2 or G4c of a neural-field ensemble, in JAX (for NUTS).
 
-    - Cos-net G2(r) = (σ_a²/2) exp(−σ_b² r²/2d) (Halverson S11);
-    - Cos-net G4c at x1 = x2 = 0, x3 = x4 = s ê_1 (Gaussian a, m2 = σ_a², m4 = 3σ_a⁴):
-      [m4 (χ(2s) + 2)/8 − m2² (1/4 + χ(s)²/2)] / N with χ(v) = exp(−σ_b² v²/2d) (Halverson eq. 8
-      with H4 of eq. 23; equals :func:`nnqm_ppl.exact.analytic.cosnet_g4c` there);
+    The formulas of :mod:`nnqm_ppl.exact.analytic.cosine` on the fitted parameters, with
+    Gaussian output weights (m2 = σ_a², m4 = 3σ_a⁴):
+
+    - Cos-net G2(r) = (σ_a²/2) exp(−σ_b² r²/2d) (Halverson S11), at x = 0, y = r ê_1;
+    - Cos-net G4c at x1 = x2 = 0, x3 = x4 = s ê_1: [m4 (χ(2s) + 2)/8 − m2² (1/4 + χ(s)²/2)] / N
+      with χ(v) = exp(−σ_b² v²/2d) (Halverson eq. 8 with H4 of eq. 23);
     - Cauchy G2(τ) = (σ_a²/2) e^{−m|τ|} (eqs. 31-33);
     - free scalar, d = 1: G2(r) = σ_a²/(4Λ) ∫_{−Λ}^{Λ} dk cos(kr)/(k² + m²) (eq. 29), by
-      composite Gauss–Legendre quadrature.
+      composite Gauss–Legendre quadrature (:data:`_FIT_QUAD_NODES` nodes).
 
     Parameters
     ----------
@@ -113,19 +111,17 @@ def network_correlator(
     """
     r = jnp.asarray(tau)
     m2 = params["sigma_a"] ** 2
-    if architecture == "cosnet":
-
-        def chi(v):
-            return jnp.exp(-params["sigma_b"] ** 2 * v**2 / (2 * dim))
-
-        if observable == "G4c":
-            return (3 * m2**2 * (chi(2 * r) + 2) / 8 - m2**2 * (0.25 + 0.5 * chi(r) ** 2)) / params["width"]
-        return 0.5 * m2 * chi(r)
+    if architecture == "free_scalar":
+        return analytic.free_scalar_radial(r, m2, params["mass"], cutoff, 1, quad_nodes=_FIT_QUAD_NODES)
     if architecture == "cauchy":
-        return 0.5 * m2 * jnp.exp(-params["mass"] * r)
-    k, w = _legendre(cutoff)
-    integrand = jnp.cos(r[:, None] * k[None, :]) / (k[None, :] ** 2 + params["mass"] ** 2)
-    return m2 / (4 * cutoff) * 2 * integrand @ w
+        char = partial(analytic.cauchy_char, mass=params["mass"])
+        return analytic.cosine_g2(m2, char, jnp.zeros((len(r), 1)), r[:, None])
+    char = partial(analytic.gauss_char, sigma_b=params["sigma_b"], dim=dim)
+    zero = jnp.zeros((len(r), dim))
+    far = zero.at[:, 0].set(r)
+    if observable == "G4c":
+        return analytic.cosine_g4c(m2, 3 * m2**2, params["width"], char, zero, zero, far, far)
+    return analytic.cosine_g2(m2, char, zero, far)
 
 
 # --------------------------------------------------------------------------------------------
