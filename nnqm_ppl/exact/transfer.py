@@ -23,32 +23,120 @@ Lattice energies are E_n = -(ħ/a) ln λ_n. A site ``n`` refers to the full path
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from nnqm_ppl.exact.diagonalize import semiclassical_box
 from nnqm_ppl.physics import Lattice, Potential
 
-__all__ = ["TransferMatrix", "transfer_matrix", "kernel"]
+__all__ = ["TransferMatrix", "transfer_matrix", "kernel", "kernel_matrix", "quadrature_spacing", "periodic_correlator"]
 
 Array = Any
 Op = Callable[[Array], Array]
 
 _SIGMA_PER_SPACING = 1.2  # default h = σ / 1.2: trapezoid error of the kernel ≈ 2e^{-28} ≈ 1e-12
 
+#: Power iterations for the scale of the transfer matrix (:func:`periodic_correlator`).
+_POWER_STEPS = 20
+
+
+@jax.jit
+def kernel_matrix(x: Array, y: Array, vx: Array, vy: Array, a: float, mass: float, hbar: float) -> Array:
+    """The transfer kernel T(x_i, y_j) (formula in the module doc) from V(x_i), V(y_j), in JAX.
+
+    Parameters
+    ----------
+    x, y : array (n,), (k,)
+        Points.
+    vx, vy : array (n,), (k,)
+        The potential at them (differentiable: the coupling fits take gradients through V).
+    a, mass, hbar : float
+        Lattice spacing, m, ħ.
+
+    Returns
+    -------
+    jax.Array (n, k)
+        Compiled once per shape (an eager evaluation costs ~100x more on small grids).
+    """
+    x, y = x[:, None], y[None, :]
+    expo = mass * (x - y) ** 2 / (2.0 * a) + 0.5 * a * (vx[:, None] + vy[None, :])
+    return jnp.sqrt(mass / (2.0 * jnp.pi * hbar * a)) * jnp.exp(-expo / hbar)
+
 
 def kernel(x: Array, y: Array, lattice: Lattice, potential: Potential) -> Array:
-    """The transfer kernel T(x_i, y_j) (formula in the module doc) as a matrix."""
-    a, m, hbar = lattice.a, lattice.mass, lattice.hbar
-    x = np.asarray(x, dtype=float)[:, None]
-    y = np.asarray(y, dtype=float)[None, :]
-    pot = np.asarray(potential(x)) + np.asarray(potential(y))
-    expo = m * (x - y) ** 2 / (2.0 * a) + 0.5 * a * pot
-    return np.sqrt(m / (2.0 * np.pi * hbar * a)) * np.exp(-expo / hbar)
+    """The transfer kernel T(x_i, y_j) of a lattice and potential as a matrix (:func:`kernel_matrix`)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    vx, vy = np.asarray(potential(x)), np.asarray(potential(y))
+    return np.asarray(kernel_matrix(x, y, vx, vy, lattice.a, lattice.mass, lattice.hbar))
+
+
+def quadrature_spacing(lattice: Lattice, p_max: float) -> float:
+    """Default quadrature spacing h = min(σ/1.2, πħ/(3 p_max)), σ = sqrt(ħa/m) the kernel width.
+
+    The trapezoid error of the Gaussian kernel is then ≈ 2 exp(-2π²σ²/h²) ≈ 1e-12, and the
+    states with momenta up to p_max are resolved.
+    """
+    sigma = math.sqrt(lattice.hbar * lattice.a / lattice.mass)
+    return min(sigma / _SIGMA_PER_SPACING, math.pi * lattice.hbar / (3.0 * p_max))
+
+
+def _perron_root(mat: Array) -> Array:
+    """Rayleigh quotient v·Mv / v·v after :data:`_POWER_STEPS` power iterations from v = 1."""
+
+    def step(v, _):
+        w = mat @ v
+        return w / jnp.linalg.norm(w), None
+
+    v, _ = jax.lax.scan(step, jnp.ones(mat.shape[0]) / math.sqrt(mat.shape[0]), None, length=_POWER_STEPS)
+    return v @ (mat @ v)
+
+
+def periodic_correlator(grid: Array, v: Array, lattice: Lattice, ks: Sequence[int] | Array) -> Array:
+    """Lattice correlator ⟨x_0 x_k⟩ of a periodic chain, differentiable in the potential.
+
+    G(k) = Tr(X M^k X M^{N−k}) / Tr M^N with M_ij = h T(x_i, x_j) (:func:`kernel_matrix`,
+    trapezoid rule on ``grid``) and X = diag(x_i): the quantity of
+    :meth:`TransferMatrix.correlator`, without eigenvectors (whose derivatives are
+    ill-conditioned for the many near-zero eigenvalues). Powers are accumulated by
+    ``lax.scan``. M is divided by a constant c, the Rayleigh quotient of its Perron vector after
+    :data:`_POWER_STEPS` power iterations (close to the largest eigenvalue, so M^N neither
+    overflows nor underflows), under ``stop_gradient``: any constant cancels in the ratio and
+    its gradient. (``eigvalsh`` for c cost ~20x the rest of a gradient evaluation.)
+
+    Parameters
+    ----------
+    grid : ndarray (n,)
+        Uniform quadrature grid.
+    v : array (n,)
+        V(x_i) on the grid.
+    lattice : Lattice
+        a, N = slices, m, ħ (periodic).
+    ks : sequence of int
+        Separations 0 ≤ k ≤ N.
+
+    Returns
+    -------
+    jax.Array (len(ks),)
+    """
+    n = lattice.slices
+    x = jnp.asarray(grid)
+    mat = (grid[1] - grid[0]) * kernel_matrix(x, x, v, v, lattice.a, lattice.mass, lattice.hbar)
+    mat = mat / jax.lax.stop_gradient(_perron_root(mat))
+
+    def step(p, _):
+        return p @ mat, p
+
+    _, powers = jax.lax.scan(step, jnp.eye(len(grid)), None, length=n + 1)  # M^0 .. M^N
+    ks = np.asarray(ks, dtype=int)
+    xx = x[:, None] * x[None, :]
+    num = jnp.einsum("ij,kij,kij->k", xx, powers[ks], powers[n - ks])
+    return num / jnp.trace(powers[n])
 
 
 @dataclass(frozen=True)
@@ -367,8 +455,7 @@ def transfer_matrix(
         ends = [e for e in (lat.x_ini, lat.x_fin) if e is not None]
         box = (min([lo, *ends]), max([hi, *ends]))
     if spacing is None:
-        sigma = np.sqrt(lat.hbar * lat.a / lat.mass)
-        spacing = min(sigma / _SIGMA_PER_SPACING, np.pi * lat.hbar / (3.0 * p_max))
+        spacing = quadrature_spacing(lat, p_max)
     n = int(np.ceil((box[1] - box[0]) / spacing)) + 1
     x = np.linspace(box[0], box[1], n)
     h = x[1] - x[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -17,7 +18,9 @@ import numpyro
 import numpyro.distributions as dist
 from jax.scipy.linalg import solve_triangular
 
+from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.diagonalize import semiclassical_box
+from nnqm_ppl.exact.transfer import periodic_correlator, quadrature_spacing
 from nnqm_ppl.fitting.data import CorrelatorData
 from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, SpecError
@@ -26,10 +29,8 @@ from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, Spe
 #: correlator against the default transfer matrix to 1e-6 relative).
 _FIT_STATES = 4
 
-#: Power iterations for the scale of the transfer matrix (:func:`lattice_correlator`).
-_POWER_STEPS = 20
-
-
+#: Gauss–Legendre nodes of the free-scalar integral in a network fit (12 panels of 32).
+_FIT_QUAD_NODES = 400
 
 
 def coupling_grid(lattice: Any, potentials: list[Potential], box_scale: float = 1.5) -> np.ndarray:
@@ -38,40 +39,24 @@ def coupling_grid(lattice: Any, potentials: list[Potential], box_scale: float = 
     The box is the union of :func:`~nnqm_ppl.exact.diagonalize.semiclassical_box` (for the
     lowest four states, which is what a correlator at β resolves) over ``potentials`` widened by
     ``box_scale``; the spacing is that of
-    :func:`~nnqm_ppl.exact.transfer.transfer_matrix`, min(σ/1.2, πħ/(3 p_max)), σ = sqrt(ħa/m),
-    with the largest p_max.
+    :func:`~nnqm_ppl.exact.transfer.transfer_matrix`
+    (:func:`~nnqm_ppl.exact.transfer.quadrature_spacing`) with the largest p_max.
     """
     boxes = [semiclassical_box(v, lattice.mass, lattice.hbar, n_states=_FIT_STATES, beta=lattice.beta)
              for v in potentials]
     lo = min(b[0] for b in boxes) * box_scale
     hi = max(b[1] for b in boxes) * box_scale
     p_max = max(b[2] for b in boxes)
-    spacing = min(math.sqrt(lattice.hbar * lattice.a / lattice.mass) / 1.2, math.pi * lattice.hbar / (3 * p_max))
+    spacing = quadrature_spacing(lattice, p_max)
     return np.linspace(lo, hi, int(math.ceil((hi - lo) / spacing)) + 1)
-
-
-def _perron_root(mat: jax.Array) -> jax.Array:
-    """Rayleigh quotient v·Mv / v·v after :data:`_POWER_STEPS` power iterations from v = 1."""
-
-    def step(v, _):
-        w = mat @ v
-        return w / jnp.linalg.norm(w), None
-
-    v, _ = jax.lax.scan(step, jnp.ones(mat.shape[0]) / math.sqrt(mat.shape[0]), None, length=_POWER_STEPS)
-    return v @ (mat @ v)
 
 
 def lattice_correlator(coeffs: jax.Array, grid: np.ndarray, lattice: Any, ks: np.ndarray) -> jax.Array:
     """Exact lattice correlator ⟨x_0 x_k⟩ of a periodic chain, differentiable in the couplings.
 
-    G(k) = Tr(X M^k X M^{N−k}) / Tr M^N with M_ij = h T(x_i, x_j) the quadrature transfer
-    matrix of :mod:`nnqm_ppl.exact.transfer` (same kernel, trapezoid rule on ``grid``) and
-    X = diag(x_i). Powers are accumulated by ``lax.scan`` (no eigenvectors, whose derivatives
-    are ill-conditioned for the many near-zero eigenvalues). M is divided by a constant c, the
-    Rayleigh quotient of its Perron vector after :data:`_POWER_STEPS` power iterations (close
-    to the largest eigenvalue, so M^N neither overflows nor underflows), under
-    ``stop_gradient``: any constant cancels in the ratio and its gradient. (``eigvalsh`` for c
-    cost ~20x the rest of a gradient evaluation.)
+    The coupling-fit form of :func:`~nnqm_ppl.exact.transfer.periodic_correlator`, G(k) =
+    Tr(X M^k X M^{N−k}) / Tr M^N with M the quadrature transfer matrix of
+    :mod:`nnqm_ppl.exact.transfer` on ``grid``, with V(x) = Σ c_k x^k.
 
     Parameters
     ----------
@@ -88,31 +73,8 @@ def lattice_correlator(coeffs: jax.Array, grid: np.ndarray, lattice: Any, ks: np
     -------
     jax.Array (len(ks),)
     """
-    a, m, hbar, n = lattice.a, lattice.mass, lattice.hbar, lattice.slices
-    x = jnp.asarray(grid)
-    h = grid[1] - grid[0]
-    v = jnp.polyval(jnp.asarray(coeffs)[::-1], x)
-    expo = m * (x[:, None] - x[None, :]) ** 2 / (2 * a) + 0.5 * a * (v[:, None] + v[None, :])
-    mat = h * math.sqrt(m / (2 * math.pi * hbar * a)) * jnp.exp(-expo / hbar)
-    mat = mat / jax.lax.stop_gradient(_perron_root(mat))
-
-    def step(p, _):
-        return p @ mat, p
-
-    _, powers = jax.lax.scan(step, jnp.eye(len(grid)), None, length=n + 1)  # M^0 .. M^N
-    ks = np.asarray(ks, dtype=int)
-    xx = x[:, None] * x[None, :]
-    num = jnp.einsum("ij,kij,kij->k", xx, powers[ks], powers[n - ks])
-    return num / jnp.trace(powers[n])
-
-
-def _legendre(upper: float, nodes: int = 400, panels: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    """Composite Gauss–Legendre nodes and weights on [0, upper]."""
-    t, w = np.polynomial.legendre.leggauss(nodes // panels)
-    edges = np.linspace(0.0, upper, panels + 1)
-    half = 0.5 * np.diff(edges)
-    k = (edges[:-1, None] + half[:, None] * (t[None, :] + 1)).ravel()
-    return k, (half[:, None] * w[None, :]).ravel()
+    v = jnp.polyval(jnp.asarray(coeffs)[::-1], jnp.asarray(grid))
+    return periodic_correlator(grid, v, lattice, ks)
 
 
 def network_correlator(
@@ -120,13 +82,15 @@ def network_correlator(
 ) -> jax.Array:
     """Closed-form G2 or G4c of a neural-field ensemble, in JAX (for NUTS).
 
-    - Cos-net G2(r) = (σ_a²/2) exp(−σ_b² r²/2d) (Halverson S11);
-    - Cos-net G4c at x1 = x2 = 0, x3 = x4 = s ê_1 (Gaussian a, m2 = σ_a², m4 = 3σ_a⁴):
-      [m4 (χ(2s) + 2)/8 − m2² (1/4 + χ(s)²/2)] / N with χ(v) = exp(−σ_b² v²/2d) (Halverson eq. 8
-      with H4 of eq. 23; equals :func:`nnqm_ppl.exact.analytic.cosnet_g4c` there);
+    The formulas of :mod:`nnqm_ppl.exact.analytic.cosine` on the fitted parameters, with
+    Gaussian output weights (m2 = σ_a², m4 = 3σ_a⁴):
+
+    - Cos-net G2(r) = (σ_a²/2) exp(−σ_b² r²/2d) (Halverson S11), at x = 0, y = r ê_1;
+    - Cos-net G4c at x1 = x2 = 0, x3 = x4 = s ê_1: [m4 (χ(2s) + 2)/8 − m2² (1/4 + χ(s)²/2)] / N
+      with χ(v) = exp(−σ_b² v²/2d) (Halverson eq. 8 with H4 of eq. 23);
     - Cauchy G2(τ) = (σ_a²/2) e^{−m|τ|} (eqs. 31-33);
     - free scalar, d = 1: G2(r) = σ_a²/(4Λ) ∫_{−Λ}^{Λ} dk cos(kr)/(k² + m²) (eq. 29), by
-      composite Gauss–Legendre quadrature.
+      composite Gauss–Legendre quadrature (:data:`_FIT_QUAD_NODES` nodes).
 
     Parameters
     ----------
@@ -147,19 +111,17 @@ def network_correlator(
     """
     r = jnp.asarray(tau)
     m2 = params["sigma_a"] ** 2
-    if architecture == "cosnet":
-
-        def chi(v):
-            return jnp.exp(-params["sigma_b"] ** 2 * v**2 / (2 * dim))
-
-        if observable == "G4c":
-            return (3 * m2**2 * (chi(2 * r) + 2) / 8 - m2**2 * (0.25 + 0.5 * chi(r) ** 2)) / params["width"]
-        return 0.5 * m2 * chi(r)
+    if architecture == "free_scalar":
+        return analytic.free_scalar_radial(r, m2, params["mass"], cutoff, 1, quad_nodes=_FIT_QUAD_NODES)
     if architecture == "cauchy":
-        return 0.5 * m2 * jnp.exp(-params["mass"] * r)
-    k, w = _legendre(cutoff)
-    integrand = jnp.cos(r[:, None] * k[None, :]) / (k[None, :] ** 2 + params["mass"] ** 2)
-    return m2 / (4 * cutoff) * 2 * integrand @ w
+        char = partial(analytic.cauchy_char, mass=params["mass"])
+        return analytic.cosine_g2(m2, char, jnp.zeros((len(r), 1)), r[:, None])
+    char = partial(analytic.gauss_char, sigma_b=params["sigma_b"], dim=dim)
+    zero = jnp.zeros((len(r), dim))
+    far = zero.at[:, 0].set(r)
+    if observable == "G4c":
+        return analytic.cosine_g4c(m2, 3 * m2**2, params["width"], char, zero, zero, far, far)
+    return analytic.cosine_g2(m2, char, zero, far)
 
 
 # --------------------------------------------------------------------------------------------
