@@ -65,7 +65,7 @@ jit- and vmap-friendly and have no Python loop over sites.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -74,6 +74,16 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
 
+from nnqm_ppl.networks.modes import (
+    ReferenceGaussian,
+    _dct1_alpha,
+    dct1,
+    dst1,
+    is_quadratic,
+    mode_eigenvalues,
+    reference_gaussian,
+    rfft_synthesis,
+)
 from nnqm_ppl.physics import Lattice, Potential, action, full_path, n_free
 from nnqm_ppl.spec import NETWORKS, PathIntegralSpec, SpecError
 
@@ -93,209 +103,6 @@ __all__ = [
 ]
 
 Array = Any
-
-#: Number of Gauss–Hermite nodes for the self-consistent ⟨V''⟩ (exact for polynomials of degree < 80).
-_GH_NODES = 40
-
-
-# --------------------------------------------------------------------------------------------
-# The reference Gaussian action S_0
-# --------------------------------------------------------------------------------------------
-
-
-class ReferenceGaussian(NamedTuple):
-    """Reference potential V_0(x) = ½ m ω0² (x - center)² of the Fourier network.
-
-    Attributes
-    ----------
-    omega0 : float
-        ω0 > 0 (needed: it is the only restoring force on the zero mode of open and closed paths).
-    center : float
-        x̄, the minimum of V_0.
-    """
-
-    omega0: float
-    center: float
-
-
-def is_quadratic(potential: Potential) -> bool:
-    """Whether V is a polynomial of degree 2 (then the path measure is Gaussian)."""
-    return potential.coeffs is not None and potential.degree == 2
-
-
-def reference_gaussian(potential: Potential, mass: float = 1.0, hbar: float = 1.0) -> ReferenceGaussian:
-    """The reference Gaussian used to whiten the action (the Fourier-acceleration heuristic).
-
-    For a quadratic V = c0 + c1 x + c2 x² the reference is exact: ω0 = √(2 c2 / m) and
-    x̄ = -c1 / (2 c2), so S_E - S_0 is a constant. Otherwise x̄ = 0 and ω0 solves the
-    self-consistent harmonic (Gaussian variational) condition
-
-    .. math::
-
-        m\\,\\omega_0^2 = \\big\\langle V''(x) \\big\\rangle_{x \\sim N(\\bar x,\\, \\hbar / 2 m \\omega_0)},
-
-    i.e. the curvature of V averaged over the ground state of the oscillator it defines. It reduces
-    to √(2 c2/m) when the quadratic term dominates, stays positive and sensible when c2 is small or
-    negative (double well: the average curvature over the width of the wells) and gives ω0 = 2 for
-    V = x²/2 + x⁴ (ω³ - ω - 6 = 0). The sampled density is e^{-S_E/ħ} whatever ω0 is; ω0 only
-    sets how well the Gaussian part is whitened.
-
-    Parameters
-    ----------
-    potential : Potential
-    mass, hbar : float
-
-    Returns
-    -------
-    ReferenceGaussian
-    """
-    if is_quadratic(potential):
-        c0, c1, c2 = potential.coeffs
-        return ReferenceGaussian(float(np.sqrt(2.0 * c2 / mass)), float(-c1 / (2.0 * c2)))
-    nodes, weights = np.polynomial.hermite_e.hermegauss(_GH_NODES)
-    weights = weights / weights.sum()
-    curvature = jax.vmap(jax.grad(jax.grad(lambda x: potential(x))))
-
-    def excess(log_omega: float) -> float:
-        omega = np.exp(log_omega)
-        x = nodes * np.sqrt(hbar / (2.0 * mass * omega))
-        return float(mass * omega**2 - np.dot(weights, np.asarray(curvature(jnp.asarray(x)))))
-
-    lo, hi = -1.0, 1.0
-    while excess(lo) > 0.0:
-        lo -= 2.0
-    while excess(hi) < 0.0:
-        hi += 2.0
-    for _ in range(100):  # bisection in log ω: excess < 0 at lo, > 0 at hi
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if excess(mid) < 0.0 else (lo, mid)
-    return ReferenceGaussian(float(np.exp(0.5 * (lo + hi))), 0.0)
-
-
-def _mode_angles(lattice: Lattice) -> np.ndarray:
-    """θ_k of the modes in the order of the synthesis transforms (see :func:`mode_eigenvalues`)."""
-    n = lattice.slices
-    if lattice.boundary == "periodic":
-        k = np.concatenate([[0], np.repeat(np.arange(1, (n - 1) // 2 + 1), 2), [n // 2] * (1 - n % 2)])
-        return 2.0 * np.pi * k / n
-    if lattice.boundary == "fixed":
-        return np.pi * np.arange(1, n) / n
-    return np.pi * np.arange(0, n + 1) / n
-
-
-def mode_eigenvalues(lattice: Lattice, omega0: float) -> np.ndarray:
-    """Eigenvalues λ_k of the reference Hessian, in the order of the basis used by ``fourier``.
-
-    .. math:: \\lambda_k = \\frac{4m}{a}\\sin^2\\frac{\\theta_k}{2} + a\\, m\\, \\omega_0^2
-
-    with θ_k = 2πk/N for the packed real Fourier modes [0, 1c, 1s, 2c, 2s, …, N/2] (periodic),
-    θ_k = πk/N, k = 1..N-1 (fixed ends, DST-I) and k = 0..N (half line, DCT-I).
-
-    Parameters
-    ----------
-    lattice : Lattice
-    omega0 : float
-
-    Returns
-    -------
-    ndarray, shape (n_free(lattice),)
-    """
-    theta = _mode_angles(lattice)
-    m, a = lattice.mass, lattice.a
-    return 4.0 * m / a * np.sin(theta / 2.0) ** 2 + a * m * omega0**2
-
-
-# --------------------------------------------------------------------------------------------
-# Orthonormal real transforms built on rfft / irfft (O(N log N))
-# --------------------------------------------------------------------------------------------
-
-
-def rfft_synthesis(c: Array) -> Array:
-    """Path from its coefficients in the orthonormal real Fourier basis of a periodic lattice.
-
-    The coefficients are packed as [c_0, c_1^cos, c_1^sin, …, c_K^cos, c_K^sin, c_{N/2}] (the last
-    only for even N), and
-
-    .. math::
-
-        x_n = \\frac{c_0}{\\sqrt N} + \\sqrt{\\frac 2N}\\sum_{k=1}^{K}\\big(c_k^{\\cos}\\cos\\tfrac{2\\pi kn}{N}
-              - c_k^{\\sin}\\sin\\tfrac{2\\pi kn}{N}\\big) + \\frac{c_{N/2}}{\\sqrt N}(-1)^n,
-
-    an orthogonal map (``irfft`` with ``norm="ortho"``). Acts on the last axis.
-
-    Parameters
-    ----------
-    c : array, shape (..., N)
-
-    Returns
-    -------
-    array, shape (..., N)
-    """
-    c = jnp.asarray(c, dtype=float)
-    n = c.shape[-1]
-    k = (n - 1) // 2
-    pairs = c[..., 1 : 1 + 2 * k].reshape(c.shape[:-1] + (k, 2))
-    parts = [c[..., :1].astype(complex), (pairs[..., 0] + 1j * pairs[..., 1]) / np.sqrt(2.0)]
-    if n % 2 == 0:
-        parts.append(c[..., -1:].astype(complex))
-    return jnp.fft.irfft(jnp.concatenate(parts, axis=-1), n=n, norm="ortho")
-
-
-def dst1(u: Array) -> Array:
-    """Orthonormal type-I discrete sine transform (its own inverse), via one rfft.
-
-    .. math:: y_k = \\sqrt{\\tfrac{2}{N}} \\sum_{n=1}^{N-1} u_n \\sin\\frac{\\pi k n}{N},
-              \\quad k = 1..N-1,
-
-    computed from the odd extension (0, u, 0, -u reversed) of length 2N, whose rfft is
-    -2i Σ_n u_n sin(πkn/N). Equals ``scipy.fft.dst(u, type=1, norm="ortho")``. Acts on the last axis.
-
-    Parameters
-    ----------
-    u : array, shape (..., N - 1)
-
-    Returns
-    -------
-    array, shape (..., N - 1)
-    """
-    u = jnp.asarray(u, dtype=float)
-    n = u.shape[-1] + 1
-    zero = jnp.zeros(u.shape[:-1] + (1,))
-    ext = jnp.concatenate([zero, u, zero, -u[..., ::-1]], axis=-1)
-    return -jnp.imag(jnp.fft.rfft(ext, axis=-1)[..., 1:n]) / np.sqrt(2.0 * n)
-
-
-def dct1(u: Array) -> Array:
-    """Orthonormal type-I discrete cosine transform (its own inverse), via one rfft.
-
-    .. math:: y_k = \\sqrt{\\tfrac{2}{N}}\\, \\alpha_k \\sum_{n=0}^{N} \\alpha_n u_n \\cos\\frac{\\pi k n}{N},
-              \\quad \\alpha_0 = \\alpha_N = 1/\\sqrt 2,\\ \\alpha_{\\rm else} = 1,
-
-    computed from the even extension of h = u/α, of length 2N, whose rfft is
-    h_0 + (-1)^k h_N + 2 Σ_{0<n<N} h_n cos(πkn/N). Equals
-    ``scipy.fft.dct(u, type=1, norm="ortho")``. Acts on the last axis.
-
-    Parameters
-    ----------
-    u : array, shape (..., N + 1)
-
-    Returns
-    -------
-    array, shape (..., N + 1)
-    """
-    u = jnp.asarray(u, dtype=float)
-    n = u.shape[-1] - 1
-    alpha = _dct1_alpha(n)
-    h = u / alpha
-    ext = jnp.concatenate([h, h[..., -2:0:-1]], axis=-1)
-    return alpha * jnp.real(jnp.fft.rfft(ext, axis=-1)) / np.sqrt(2.0 * n)
-
-
-def _dct1_alpha(n: int) -> np.ndarray:
-    """α_n of the orthonormal DCT-I on n + 1 points (1/√2 at both ends, else 1)."""
-    alpha = np.ones(n + 1)
-    alpha[[0, -1]] = 1.0 / np.sqrt(2.0)
-    return alpha
 
 
 # --------------------------------------------------------------------------------------------
