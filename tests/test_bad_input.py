@@ -236,7 +236,7 @@ def test_non_finite_draws_fail_the_gates_with_exit_3_and_keep_the_draws(tmp_path
     x = np.zeros((2, 5, 17))
     x[1, 3, 4] = np.nan  # what an overflowing action leaves in the paths
 
-    def nan_paths(theory, job, key, progress):
+    def nan_paths(theory, job, key, progress, checkpoint=None):
         return arviz_base.from_dict({"posterior": {"x": x}, "sample_stats": {"diverging": np.ones((2, 5), bool)}})
 
     monkeypatch.setattr(path_integral, "draw_paths", nan_paths)

@@ -230,7 +230,7 @@ def test_non_finite_paths_give_null_diagnostics_with_the_reason(tmp_path: Path, 
     x = np.zeros((1, 4, 8))
     x[0, 2, 3] = np.inf  # an overflowing action
 
-    def inf_paths(theory, job, key, progress):
+    def inf_paths(theory, job, key, progress, checkpoint=None):
         return arviz_base.from_dict({"posterior": {"x": x}, "sample_stats": {"diverging": np.zeros((1, 4), bool)}})
 
     monkeypatch.setattr(path_integral, "draw_paths", inf_paths)
