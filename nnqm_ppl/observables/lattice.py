@@ -42,7 +42,6 @@ __all__ = [
     "correlator",
     "connected_correlator",
     "pair_means",
-    "translation_invariant",
 ]
 
 Boundary = Literal["periodic", "open", "fixed", "half_line"]
@@ -54,15 +53,6 @@ def is_periodic(boundary: Boundary) -> bool:
     if boundary not in _BOUNDARIES:
         raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
     return boundary == "periodic"
-
-
-def translation_invariant(boundary: Boundary) -> bool:
-    """Whether every window site has the same distribution (``"periodic"``, ``"open"``).
-
-    Pinned or free ends (``"fixed"``, ``"half_line"``) break translation invariance: ``⟨x_j⟩`` and
-    ``⟨x_j x_{j+n}⟩`` depend on the site ``j``, not only on ``n``.
-    """
-    return is_periodic(boundary) or boundary == "open"
 
 
 def window_sites(length: int, boundary: Boundary = "periodic", skip: int | None = None) -> range:
@@ -269,13 +259,17 @@ def connected_correlator(
 ) -> Estimate:
     r"""Connected correlator of ``O = x^power`` averaged over the window, by the delta method.
 
-    Translation-invariant paths (:func:`translation_invariant`) have one mean ``⟨O⟩``:
+    On a periodic path every pair window is the whole path, so one mean ``⟨O⟩`` cancels each
+    path's own mean exactly:
 
     .. math:: C_c(τ_n) = \overline{c(n)} - \bar{o}^{\,2},
 
-    with ``c(n)`` from :func:`correlator_series` and ``o`` the per-draw site mean of ``O``. With
-    fixed ends or on a half line each site has its own mean, and the connected correlator is
-    the window average of ``⟨O_j O_{j+n}⟩ − ⟨O_j⟩⟨O_{j+n}⟩`` over the ``M − n`` pairs:
+    with ``c(n)`` from :func:`correlator_series` and ``o`` the per-draw site mean of ``O``. On any
+    other window (open, fixed ends, half line) the connected correlator is the window average of
+    ``⟨O_j O_{j+n}⟩ − ⟨O_j⟩⟨O_{j+n}⟩`` over the ``M − n`` pairs, with per-site means (sites with
+    fixed ends or on a half line have their own means; on a stationary open path one window mean
+    would leave ``2⟨O⟩ × (pair-window − site-window mean)`` in every product, the defect
+    :func:`~nnqm_ppl.observables.spectrum.gevp_input` avoids the same way):
 
     .. math:: C_c(τ_n) = \overline{c(n)} - \frac{1}{M - n} \sum_j \bar{o}_j \bar{o}_{j+n}
 
@@ -296,7 +290,7 @@ def connected_correlator(
         Value and MCSE of shape ``(n_tau,)``.
     """
     c = correlator_series(x, n_tau, boundary=boundary, skip=skip, power=power)
-    if translation_invariant(boundary):
+    if is_periodic(boundary):
         o = site_mean_series(x, boundary=boundary, skip=skip, power=power)
         y = np.concatenate([c, o[..., None]], axis=-1)
         return derived_estimate(lambda v: v[:-1] - v[-1] ** 2, y)
