@@ -159,6 +159,7 @@ def _run_claimed(args: argparse.Namespace, job: Job, out: Path, writer: bool) ->
 
     from nnqm_ppl import report, rundir, sampling
     from nnqm_ppl.atomic import remove_stale
+    from nnqm_ppl.tables import format_table
     from nnqm_ppl.tasks import runner
 
     ck = sampling.Checkpoint(out / sampling.CHECKPOINT_NAME, report.job_tag(job), resume=args.resume)
@@ -210,7 +211,7 @@ def _run_claimed(args: argparse.Namespace, job: Job, out: Path, writer: bool) ->
         figures=result.figures,
     )
     ck.remove()  # the run is complete: its results replace the checkpoints
-    print(report.format_table(result.observables))
+    print(format_table(result.observables))
     print(f"\nwrote {out}/summary.json ({elapsed:.1f} s)")
     if not result.diagnostics.passed:
         print("GATES FAILED: " + "; ".join(result.diagnostics.failures), file=sys.stderr)
@@ -232,7 +233,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     """``nnqm diagnose DIR``: the run's table as ``nnqm run`` printed it (a fit's posterior table),
     on stderr so that stdout stays JSON, then the diagnostics recomputed from the saved draws."""
     from nnqm_ppl.diagnostics import diagnose_run
-    from nnqm_ppl.report import format_table, read_summary
+    from nnqm_ppl.report import read_summary
+    from nnqm_ppl.tables import format_table
 
     summary = read_summary(args.dir)
     if summary is None:

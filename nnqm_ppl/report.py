@@ -21,7 +21,6 @@ import xarray as xr
 from nnqm_ppl import strictjson
 from nnqm_ppl.atomic import atomic_path
 from nnqm_ppl.spec import Job, SpecError
-from nnqm_ppl.tables import format_fit_table, format_table
 
 __all__ = [
     "atomic_path",
@@ -31,8 +30,6 @@ __all__ = [
     "versions",
     "job_tag",
     "write_run",
-    "format_table",
-    "format_fit_table",
     "read_summary",
 ]
 

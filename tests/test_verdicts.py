@@ -162,7 +162,7 @@ def test_gaussian_power_moments_match_the_hermite_spectrum_of_ou():
 
 def test_table_shows_a_missing_value_as_missing_not_nan():
     """The printed table: an entry without a value (KKL Δx·Δp) reads "no value", never "nan"/"None"."""
-    from nnqm_ppl.report import format_table
+    from nnqm_ppl.tables import format_table
 
     table = format_table({"uncertainty": {"value": None, "mcse": None, "verdict": None, "note": "ħ = 0"},
                           "commutator": {"value": -0.68, "mcse": 0.001, "exact": -0.68, "continuum": 0.0}})
