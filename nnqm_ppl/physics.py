@@ -36,11 +36,38 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from nnqm_ppl.spec import BOUNDARIES, PathIntegralSpec, SpecError, check_potential
-
-__all__ = ["Potential", "Lattice", "full_path", "n_free", "action"]
+__all__ = ["BOUNDARIES", "MAX_COEFFICIENT", "Potential", "Lattice", "check_potential", "full_path", "n_free", "action"]
 
 Array = Any
+
+#: the lattice boundaries (see the module docstring).
+BOUNDARIES = ("periodic", "fixed", "half_line")
+
+#: largest potential coefficient the exact solvers resolve (in units with m = hbar = 1).
+MAX_COEFFICIENT = 1e6
+
+
+def check_potential(coeffs: Sequence[float]) -> tuple[float, ...]:
+    """Refuse (ValueError) potentials that are not bounded below; return the coefficients as floats.
+
+    The highest non-zero coefficient must have an even power (>= 2) and be positive, and every
+    coefficient at most :data:`MAX_COEFFICIENT` in size (beyond that the exact solvers' grids,
+    whose spacing follows the potential's scales, cannot resolve the theory).
+    """
+    for k, v in enumerate(coeffs):
+        if abs(v) > MAX_COEFFICIENT:
+            raise ValueError(f"|c_{k}| = {abs(v):g} exceeds {MAX_COEFFICIENT:g}: rescale x (or hbar) instead")
+    c = list(coeffs)
+    while c and c[-1] == 0.0:
+        c.pop()
+    if len(c) < 3:
+        raise ValueError("potential must have a positive leading coefficient of even degree >= 2")
+    deg = len(c) - 1
+    if deg % 2 == 1:
+        raise ValueError(f"potential is unbounded below: leading degree {deg} is odd")
+    if c[-1] <= 0:
+        raise ValueError(f"potential is unbounded below: leading coefficient c_{deg} = {c[-1]} <= 0")
+    return tuple(float(x) for x in coeffs)
 
 
 @dataclass(frozen=True)
@@ -64,18 +91,18 @@ class Potential:
 
     def __post_init__(self) -> None:
         if (self.coeffs is None) == (self.fn is None):
-            raise SpecError("Potential", "potential", "give exactly one of coeffs and fn")
+            raise ValueError("Potential: give exactly one of coeffs and fn")
 
     @classmethod
     def from_coeffs(cls, coeffs: Sequence[float]) -> Potential:
-        """A polynomial potential, refused (:class:`SpecError`) if it is unbounded below.
+        """A polynomial potential, refused (:class:`ValueError`) if it is unbounded below.
 
         Parameters
         ----------
         coeffs : sequence of float
             c_k of x^k; the leading non-zero coefficient must have even degree ≥ 2 and be > 0.
         """
-        c = check_potential(coeffs, lambda r: SpecError("Potential.from_coeffs", "potential", r))
+        c = check_potential(coeffs)
         while c[-1] == 0.0:
             c = c[:-1]
         return cls(coeffs=c)
@@ -138,8 +165,8 @@ class Lattice:
     x_fin: float | None = None
 
     def __post_init__(self) -> None:
-        def err(field: str, reason: str) -> SpecError:
-            return SpecError("Lattice", field, reason)
+        def err(field: str, reason: str) -> ValueError:
+            return ValueError(f"Lattice {field}: {reason}")
 
         if self.boundary not in BOUNDARIES:
             raise err("boundary", f"unknown boundary {self.boundary!r}; choose from {BOUNDARIES}")
@@ -151,19 +178,6 @@ class Lattice:
         for name in ("x_ini", "x_fin"):
             if (getattr(self, name) is None) == fixed:
                 raise err(name, "needed with boundary 'fixed' and only there")
-
-    @classmethod
-    def from_spec(cls, spec: PathIntegralSpec) -> Lattice:
-        """The lattice of a validated path-integral model."""
-        return cls(
-            beta=spec.beta,
-            slices=spec.slices,
-            mass=spec.mass,
-            hbar=spec.hbar,
-            boundary=spec.boundary,
-            x_ini=spec.x_ini,
-            x_fin=spec.x_fin,
-        )
 
     @property
     def a(self) -> float:

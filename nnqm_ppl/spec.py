@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nnqm_ppl.kernels import kernel
+from nnqm_ppl.physics import BOUNDARIES, check_potential
+
 __all__ = [
     "SpecError",
     "Table",
@@ -366,7 +369,6 @@ def _neural_field(t: Table) -> NeuralFieldSpec:
 
 
 NETWORKS = ("position", "step", "relu", "fourier")
-BOUNDARIES = ("periodic", "fixed", "half_line")
 
 
 @dataclass(frozen=True)
@@ -393,37 +395,13 @@ class PathIntegralSpec:
         return self.beta / self.slices
 
 
-#: largest potential coefficient the exact solvers resolve (in units with m = hbar = 1).
-MAX_COEFFICIENT = 1e6
-
-
-def check_potential(coeffs: Sequence[float], err: Callable[[str], SpecError]) -> tuple[float, ...]:
-    """Refuse potentials that are not bounded below.
-
-    The highest non-zero coefficient must have an even power (>= 2) and be positive, and every
-    coefficient at most :data:`MAX_COEFFICIENT` in size (beyond that the exact solvers' grids,
-    whose spacing follows the potential's scales, cannot resolve the theory).
-    """
-    for k, v in enumerate(coeffs):
-        if abs(v) > MAX_COEFFICIENT:
-            raise err(f"|c_{k}| = {abs(v):g} exceeds {MAX_COEFFICIENT:g}: rescale x (or hbar) instead")
-    c = list(coeffs)
-    while c and c[-1] == 0.0:
-        c.pop()
-    if len(c) < 3:
-        raise err("potential must have a positive leading coefficient of even degree >= 2")
-    deg = len(c) - 1
-    if deg % 2 == 1:
-        raise err(f"potential is unbounded below: leading degree {deg} is odd")
-    if c[-1] <= 0:
-        raise err(f"potential is unbounded below: leading coefficient c_{deg} = {c[-1]} <= 0")
-    return tuple(float(x) for x in coeffs)
-
-
 def _path_integral(t: Table) -> PathIntegralSpec:
     boundary = t.str("boundary", "periodic", choices=BOUNDARIES)
     network = t.str("network", "fourier", choices=NETWORKS)
-    pot = check_potential(t.floats("potential", min_length=1), lambda r: t.error("potential", r))
+    try:
+        pot = check_potential(t.floats("potential", min_length=1))
+    except ValueError as exc:
+        raise t.error("potential", str(exc)) from None
     x_ini = t.float("x_ini", None)
     x_fin = t.float("x_fin", None)
     if boundary == "fixed":
@@ -456,7 +434,7 @@ def _path_integral(t: Table) -> PathIntegralSpec:
 #: activations of the deep NN-QM network (:data:`nnqm_ppl.networks.deep.ACTIVATIONS`).
 DEEP_ACTIVATIONS = ("tanh", "relu", "erf", "sin")
 DEEP_PARAMETERS = ("fixed", "per_path")
-#: kernel name -> the model fields it takes (:func:`nnqm_ppl.networks.kkl.kernel`).
+#: kernel name -> the model fields it takes (:func:`nnqm_ppl.kernels.kernel`).
 KKL_KERNELS: dict[str, tuple[str, ...]] = {
     "ou": ("variance", "rate"),
     "brownian": ("diffusion",),
@@ -604,7 +582,7 @@ class KKLSpec(ProcessGrid):
     kind: str = "kkl"
 
     def kernel_params(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`nnqm_ppl.networks.kkl.kernel` for this kernel."""
+        """The keyword arguments of :func:`nnqm_ppl.kernels.kernel` for this kernel."""
         return {name: getattr(self, name) for name in KKL_KERNELS[self.kernel]}
 
 
@@ -612,13 +590,11 @@ def _check_kernel_psd(spec: KKLSpec, t: Table) -> None:
     """Refuse kernel parameters the kernel rejects, and kernels not PSD on the model's grid."""
     import numpy as np
 
-    from nnqm_ppl.networks import kkl
-
     params = spec.kernel_params()
     if spec.kernel == "bridge":  # pinned at both ends of [0, 2T], as karhunen_loeve builds it
         params["horizon"] = 2.0 * spec.horizon
     try:
-        cov = kkl.kernel(spec.kernel, **params)
+        cov = kernel(spec.kernel, **params)
     except ValueError as exc:
         msg = str(exc)
         named = next((p for p in params if msg.startswith(p) or f"{p} " in msg or f"needs {p}" in msg), "kernel")

@@ -83,9 +83,10 @@ def test_nan_everywhere_is_numerical_trouble_with_exit_3(job, tmp_path, capsys, 
 
     # through the command: the job's own theory with this potential (the sampler is not mocked)
     from nnqm_ppl.tasks import path_integral
+    from nnqm_ppl.theories.path_integral import lattice_from_spec
 
     monkeypatch.setattr(path_integral, "theory_from_spec",
-                        lambda spec: Theory(path_network(spec, nan_everywhere, spec.network)))
+                        lambda spec: Theory(path_network(lattice_from_spec(spec), nan_everywhere, spec.network)))
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("kept")

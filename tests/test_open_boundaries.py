@@ -29,6 +29,7 @@ from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import load_job
 from nnqm_ppl.tasks import path_integral
+from nnqm_ppl.theories.path_integral import lattice_from_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 K_SIGMA = 4.0
@@ -215,7 +216,7 @@ def _within(entry: dict, systematic: float | np.ndarray = 0.0, key: str = "exact
 
 def _check_all(obs: dict, x: np.ndarray, job) -> None:
     """Every observable within 4 MCSE (+ stated systematic) of its exact window value."""
-    boundary, lattice = job.model.boundary, Lattice.from_spec(job.model)
+    boundary, lattice = job.model.boundary, lattice_from_spec(job.model)
     potential = Potential.from_coeffs(job.model.potential)
     assert set(obs) == set(job.observables)  # the gap too, where asked: a plateau was found
     for name in ("x2", "x4", "E0", "uncertainty", "commutator"):
@@ -257,7 +258,7 @@ def test_fixed_ends_monte_carlo_is_the_window_average() -> None:
     obs, x, job = _run("harmonic.toml", "fixed", HARMONIC, 4.0, 16, ALL_BUT_GAP,
                        "sampler.method=exact", "sampler.samples=10000")
     _check_all(obs, x, job)
-    middle = transfer_matrix(Lattice.from_spec(job.model), Potential.from_coeffs(HARMONIC)).expect(lambda v: v**2)
+    middle = transfer_matrix(lattice_from_spec(job.model), Potential.from_coeffs(HARMONIC)).expect(lambda v: v**2)
     assert abs(obs["x2"]["value"] - middle) > K_SIGMA * obs["x2"]["mcse"], (obs["x2"], middle)
 
 

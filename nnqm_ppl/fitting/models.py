@@ -24,6 +24,7 @@ from nnqm_ppl.exact.transfer import periodic_correlator, quadrature_spacing
 from nnqm_ppl.fitting.data import CorrelatorData
 from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, SpecError
+from nnqm_ppl.theories.path_integral import lattice_from_spec
 
 #: States the quadrature grid of a coupling fit must resolve (the test suite checks the grid's
 #: correlator against the default transfer matrix to 1e-6 relative).
@@ -213,9 +214,7 @@ def _spectral(task: FitTask, data: CorrelatorData, beta: float, k: int) -> FitPr
 
 
 def _coupling(task: FitTask, data: CorrelatorData, model: PathIntegralSpec) -> FitProblem:
-    from nnqm_ppl.physics import Lattice
-
-    lattice = Lattice.from_spec(model)
+    lattice = lattice_from_spec(model)
     ks = np.rint(data.tau / lattice.a).astype(int)
     if np.max(np.abs(ks * lattice.a - data.tau)) > 1e-9 * max(lattice.a, 1.0):
         raise SpecError(data.source, "tau", f"τ must be multiples of the model's lattice spacing a = {lattice.a:.6g}")

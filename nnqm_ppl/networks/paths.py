@@ -85,7 +85,7 @@ from nnqm_ppl.networks.modes import (
     rfft_synthesis,
 )
 from nnqm_ppl.physics import Lattice, Potential, action, full_path, n_free
-from nnqm_ppl.spec import NETWORKS, PathIntegralSpec, SpecError
+from nnqm_ppl.spec import NETWORKS
 
 __all__ = [
     "NETWORKS",
@@ -139,10 +139,10 @@ class PathNetwork:
 
     def __init__(self, name: str, lattice: Lattice, potential: Potential, reference: ReferenceGaussian | None) -> None:
         if name not in NETWORKS:
-            raise SpecError("path_network", "network", f"unknown network {name!r}; choose from {', '.join(NETWORKS)}")
+            raise ValueError(f"path_network: unknown network {name!r}; choose from {', '.join(NETWORKS)}")
         if name == "relu" and lattice.boundary == "periodic":
             reason = "the relu network parametrises open paths: use boundary 'fixed' or 'half_line'"
-            raise SpecError("path_network", "network", reason)
+            raise ValueError(f"path_network: {reason}")
         self.name = name
         self.lattice = lattice
         self.potential = potential
@@ -242,36 +242,20 @@ class PathNetwork:
         numpyro.factor("weight", self.log_weight(theta, x))
 
 
-def _resolve(
-    spec_or_lattice: PathIntegralSpec | Lattice, potential: Potential | None, network: str | None
-) -> tuple[Lattice, Potential, str]:
-    if isinstance(spec_or_lattice, PathIntegralSpec):
-        spec = spec_or_lattice
-        if potential is None:
-            potential = Potential.from_coeffs(spec.potential)
-        return Lattice.from_spec(spec), potential, network or spec.network
-    if potential is None or network is None:
-        raise SpecError("path_network", "potential" if potential is None else "network", "required with a Lattice")
-    return spec_or_lattice, potential, network
-
-
 def path_network(
-    spec_or_lattice: PathIntegralSpec | Lattice,
-    potential: Potential | None = None,
-    network: str | None = None,
+    lattice: Lattice,
+    potential: Potential,
+    network: str,
     *,
     reference: ReferenceGaussian | None = None,
 ) -> PathNetwork:
-    """The path network of a model spec, or of a lattice, a potential and a network name.
+    """The path network of a lattice, a potential and a network name.
 
     Parameters
     ----------
-    spec_or_lattice : PathIntegralSpec or Lattice
-        A validated model (its potential and network are used unless given) or a lattice.
-    potential : Potential, optional
-        Required with a lattice.
-    network : {"position", "step", "relu", "fourier"}, optional
-        Required with a lattice.
+    lattice : Lattice
+    potential : Potential
+    network : {"position", "step", "relu", "fourier"}
     reference : ReferenceGaussian, optional
         Override the whitening reference of ``fourier`` (default :func:`reference_gaussian`).
 
@@ -279,21 +263,20 @@ def path_network(
     -------
     PathNetwork
     """
-    lattice, potential, network = _resolve(spec_or_lattice, potential, network)
     if network == "fourier" and reference is None:
         reference = reference_gaussian(potential, lattice.mass, lattice.hbar)
     return PathNetwork(network, lattice, potential, reference)
 
 
 def path_model(
-    spec_or_lattice: PathIntegralSpec | Lattice,
-    potential: Potential | None = None,
-    network: str | None = None,
+    lattice: Lattice,
+    potential: Potential,
+    network: str,
     *,
     reference: ReferenceGaussian | None = None,
 ) -> Callable[[], None]:
     """The NumPyro model of :func:`path_network` (arguments as there): density e^{-S_E[x_θ]/ħ}."""
-    return path_network(spec_or_lattice, potential, network, reference=reference).model
+    return path_network(lattice, potential, network, reference=reference).model
 
 
 def exact_path_sampler(lattice: Lattice, potential: Potential) -> Callable[[jax.Array, int], dict[str, Array]] | None:

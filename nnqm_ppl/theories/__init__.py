@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from nnqm_ppl.exact import path_integral_exact
-from nnqm_ppl.physics import Lattice, Potential
+from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import PROCESS_SPECS, Job, NeuralFieldSpec, PathIntegralSpec
 from nnqm_ppl.theories.neural_field import exact_correlators
+from nnqm_ppl.theories.path_integral import lattice_from_spec
 from nnqm_ppl.theories.process import exact_process_values
 
 __all__ = ["exact_values"]
@@ -30,7 +31,7 @@ def exact_values(thing: Any) -> dict:
     """
     model = thing.model if isinstance(thing, Job) else thing
     if isinstance(model, PathIntegralSpec):
-        out = path_integral_exact(Lattice.from_spec(model), Potential.from_coeffs(model.potential))
+        out = path_integral_exact(lattice_from_spec(model), Potential.from_coeffs(model.potential))
         return {"model": "path_integral", **out}
     if isinstance(model, NeuralFieldSpec):
         if isinstance(thing, Job):

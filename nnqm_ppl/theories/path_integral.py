@@ -22,7 +22,7 @@ from nnqm_ppl.networks.paths import PathNetwork, exact_path_sampler, path_networ
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import PathIntegralSpec
 
-__all__ = ["Theory", "theory_from_spec"]
+__all__ = ["Theory", "lattice_from_spec", "theory_from_spec"]
 
 Array = Any
 
@@ -83,6 +83,19 @@ class Theory:
         return self.exact_sampler(key, n)
 
 
+def lattice_from_spec(spec: PathIntegralSpec) -> Lattice:
+    """The lattice of a validated path-integral model."""
+    return Lattice(
+        beta=spec.beta,
+        slices=spec.slices,
+        mass=spec.mass,
+        hbar=spec.hbar,
+        boundary=spec.boundary,
+        x_ini=spec.x_ini,
+        x_fin=spec.x_fin,
+    )
+
+
 def theory_from_spec(spec: PathIntegralSpec) -> Theory:
     """The theory of a validated path-integral model (network, lattice, potential from the spec).
 
@@ -95,5 +108,5 @@ def theory_from_spec(spec: PathIntegralSpec) -> Theory:
     Theory
         With an exact sampler when the potential is quadratic.
     """
-    network = path_network(spec)
+    network = path_network(lattice_from_spec(spec), Potential.from_coeffs(spec.potential), spec.network)
     return Theory(network, exact_path_sampler(network.lattice, network.potential))
