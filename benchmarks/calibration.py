@@ -32,7 +32,7 @@ from scipy import stats
 
 import nnqm_ppl  # noqa: F401  (float64)
 from nnqm_ppl import fitting
-from nnqm_ppl.spec import load_job
+from nnqm_ppl.tasks import load_job
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,7 +28,7 @@ from nnqm_ppl import fitting
 from nnqm_ppl.cli import main as nnqm
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.physics import Lattice, Potential
-from nnqm_ppl.spec import load_job
+from nnqm_ppl.tasks import load_job
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH = 0.4

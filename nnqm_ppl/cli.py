@@ -94,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import jax
 
     from nnqm_ppl import rundir, sampling
-    from nnqm_ppl.spec import load_job
+    from nnqm_ppl.tasks import load_job
 
     if args.distributed or os.environ.get("NNQM_DISTRIBUTED", "").strip().lower() in ("1", "true", "yes", "on"):
         sampling.init_distributed()  # before anything asks JAX for its devices
@@ -222,7 +222,7 @@ def _run_claimed(args: argparse.Namespace, job: Job, out: Path, writer: bool) ->
 
 
 def cmd_exact(args: argparse.Namespace) -> int:
-    from nnqm_ppl.spec import load_file
+    from nnqm_ppl.tasks import load_file
     from nnqm_ppl.theories import exact_values
 
     print(json.dumps(exact_values(load_file(args.file, args.overrides)), indent=2))

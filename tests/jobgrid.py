@@ -20,8 +20,7 @@ import jax
 
 from nnqm_ppl import report, strictjson
 from nnqm_ppl.sampling import NumericalTrouble
-from nnqm_ppl.spec import load_job
-from nnqm_ppl.tasks import runner
+from nnqm_ppl.tasks import load_job, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = sorted(p.stem for p in (ROOT / "inference").glob("*.toml"))

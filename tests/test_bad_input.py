@@ -12,7 +12,8 @@ from specimens import FIELD_MODEL as NF_MODEL
 from specimens import PATH_MODEL as PI_MODEL
 
 from nnqm_ppl.cli import main
-from nnqm_ppl.spec import SpecError, load_job, parse_override
+from nnqm_ppl.spec import SpecError, parse_override
+from nnqm_ppl.tasks import load_job
 
 NF_JOB = """
 title = "t"
@@ -74,6 +75,9 @@ CASES = [
     ("chains<1", PI_JOB, PI_MODEL, ["sampler.chains=0"], "sampler.chains"),
     ("unknown observable", PI_JOB + '[observables]\nnames = ["x3"]\n', PI_MODEL, [], "observables.names"),
     ("wrong model kind", PI_JOB, NF_MODEL, [], "model"),
+    ("psi0 on a periodic model", PI_JOB + '[observables]\nnames = ["psi0"]\n', PI_MODEL, [], "observables.names"),
+    ("set psi0 on a periodic model", PI_JOB, PI_MODEL, ['observables.names=["x2", "psi0"]'], "observables.names"),
+    ("exact sampler, quartic potential", PI_JOB + '[sampler]\nmethod = "exact"\n', PI_MODEL, [], "sampler.method"),
 ]
 
 

@@ -21,7 +21,8 @@ from specimens import SHORT_PATH_MODEL as MODEL
 from nnqm_ppl import report
 from nnqm_ppl.checkpoint import CHECKPOINT_NAME, from_host, read_checkpoint, to_host, write_checkpoint
 from nnqm_ppl.cli import main
-from nnqm_ppl.spec import SpecError, load_job
+from nnqm_ppl.spec import SpecError
+from nnqm_ppl.tasks import load_job
 
 JOB = """
 task = "sample"

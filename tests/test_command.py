@@ -69,7 +69,7 @@ def test_list_shows_the_catalogue(capsys):
 
 @pytest.mark.parametrize("job", sorted(p.name for p in (ROOT / "inference").glob("*.toml")))
 def test_catalogue_jobs_validate(job):
-    from nnqm_ppl.spec import load_job
+    from nnqm_ppl.tasks import load_job
 
     assert load_job(ROOT / "inference" / job).task
 

@@ -132,7 +132,7 @@ def test_badly_scaled_network_saturates_tree_depth(tmp_path: Path) -> None:
 def test_no_plateau_is_a_gate_failure() -> None:
     """Paths without correlation in τ (i.i.d. sites) have no effective-mass plateau: the gap is
     reported as missing with the reason, and the run's gates fail with the plateau advice."""
-    from nnqm_ppl.spec import load_job
+    from nnqm_ppl.tasks import load_job
     from nnqm_ppl.tasks.path_integral import measure
     from nnqm_ppl.theories.path_integral import theory_from_spec
 

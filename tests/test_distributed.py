@@ -38,7 +38,7 @@ from dataclasses import replace
 from pathlib import Path
 from nnqm_ppl import report, sampling
 sampling.init_distributed()
-from nnqm_ppl.spec import load_job
+from nnqm_ppl.tasks import load_job
 from nnqm_ppl.theories.path_integral import theory_from_spec
 job = load_job(sys.argv[1])
 ck = sampling.Checkpoint(Path(sys.argv[2]) / sampling.CHECKPOINT_NAME, report.job_tag(job))
@@ -49,7 +49,7 @@ REFERENCE = """
 import sys, jax, numpy as np
 from dataclasses import replace
 from nnqm_ppl.sampling import run_mcmc
-from nnqm_ppl.spec import load_job
+from nnqm_ppl.tasks import load_job
 from nnqm_ppl.theories.path_integral import theory_from_spec
 job = load_job(sys.argv[1])
 model = theory_from_spec(job.model).model

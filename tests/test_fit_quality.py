@@ -18,7 +18,8 @@ from nnqm_ppl.exact.diagonalize import diagonalize
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.fitting import quality as fit_quality
 from nnqm_ppl.physics import Lattice, Potential
-from nnqm_ppl.spec import FitTask, NeuralFieldSpec, Prior, load_job
+from nnqm_ppl.spec import FitTask, NeuralFieldSpec, Prior
+from nnqm_ppl.tasks import load_job
 
 ROOT = Path(__file__).resolve().parent.parent
 COUPLING = str(ROOT / "inference" / "infer_coupling.toml")

@@ -174,7 +174,7 @@ def test_posterior_figure_draws_the_posterior_sd_as_the_error_bar():
     import matplotlib.pyplot as plt
     from matplotlib.container import ErrorbarContainer
 
-    from nnqm_ppl.tasks.fit import _posterior_figure
+    from nnqm_ppl.figures.fit import posterior_figure as _posterior_figure
 
     draws = {"E1": np.random.default_rng(0).normal(1.0, 0.1, size=(1, 400))}
     summary = {"E1": {"mean": 1.0, "sd": 0.1, "mcse": 0.005, "eti_5": 0.84, "eti_95": 1.16}}

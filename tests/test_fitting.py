@@ -18,7 +18,8 @@ from nnqm_ppl.diagnostics import gamma_method
 from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.physics import Lattice, Potential
-from nnqm_ppl.spec import NeuralFieldSpec, load_job
+from nnqm_ppl.spec import NeuralFieldSpec
+from nnqm_ppl.tasks import load_job
 from nnqm_ppl.tasks.fit import choose_states
 
 ROOT = Path(__file__).resolve().parent.parent

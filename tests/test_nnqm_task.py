@@ -18,7 +18,7 @@ import pytest
 from nnqm_ppl.cli import main
 from nnqm_ppl.exact.processes import grid_exact, ou_covariance
 from nnqm_ppl.observables.quantum import UNCERTAINTY_VERDICTS
-from nnqm_ppl.spec import load_job
+from nnqm_ppl.tasks import load_job
 from nnqm_ppl.theories.process import grid
 
 ROOT = Path(__file__).resolve().parent.parent

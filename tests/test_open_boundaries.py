@@ -27,8 +27,7 @@ from nnqm_ppl.exact.transfer import kernel, transfer_matrix
 from nnqm_ppl.exact.window import window_density
 from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.physics import Lattice, Potential
-from nnqm_ppl.spec import load_job
-from nnqm_ppl.tasks import path_integral
+from nnqm_ppl.tasks import load_job, path_integral
 from nnqm_ppl.theories.path_integral import lattice_from_spec
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ import pytest
 
 from nnqm_ppl.diagnostics import check_gates
 from nnqm_ppl.exact import diagonalize, transfer_matrix
-from nnqm_ppl.spec import load_job
+from nnqm_ppl.tasks import load_job
 from nnqm_ppl.tasks.path_integral import RHAT_ONLY, draw_paths, measure
 from nnqm_ppl.theories.path_integral import theory_from_spec
 

@@ -129,7 +129,7 @@ def test_checkpoint_of_another_spec_is_refused(tmp_path: Path, job: Path, capsys
     from nnqm_ppl import report
     from nnqm_ppl.checkpoint import write_checkpoint
     from nnqm_ppl.cli import main
-    from nnqm_ppl.spec import load_job
+    from nnqm_ppl.tasks import load_job
 
     out = tmp_path / "out"
     other = report.job_tag(load_job(job, ["sampler.seed=7"]))

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from specimens import FIELD_MODEL as NF_MODEL
 from specimens import PATH_MODEL as PI_MODEL
 
-from nnqm_ppl.spec import Job, SpecError, load_job
+from nnqm_ppl.spec import Job, SpecError
+from nnqm_ppl.tasks import load_job
 
 PI_JOB = 'task = "sample"\nmodel = "pi.toml"\n'
 NF_JOB = (

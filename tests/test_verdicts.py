@@ -26,7 +26,7 @@ from nnqm_ppl.exact.processes import gaussian_power_moments
 from nnqm_ppl.observables import positivity as P
 from nnqm_ppl.observables import quantum
 from nnqm_ppl.observables.estimate import Estimate
-from nnqm_ppl.spec import load_job
+from nnqm_ppl.tasks import load_job
 from nnqm_ppl.tasks.nnqm import _fact, measure
 from nnqm_ppl.theories.process import build_process
 

@@ -2,55 +2,33 @@
 
 from __future__ import annotations
 
-import itertools
-
 import jax
-import numpy as np
 
 from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import check_gates
+from nnqm_ppl.figures.correlators import correlators_figure
 from nnqm_ppl.networks.neurons import network_from_spec
 from nnqm_ppl.observables.correlators import CorrelatorResult, correlators
 from nnqm_ppl.spec import Job
-from nnqm_ppl.tasks import TaskResult
+from nnqm_ppl.tasks import Observable, TaskResult
 from nnqm_ppl.theories.neural_field import exact_correlators
 
-__all__ = ["run"]
+__all__ = ["OBSERVABLES", "run"]
 
 
-def _figure(res: CorrelatorResult, exact: dict):
-    import matplotlib.pyplot as plt
+def _correlator(name: str) -> Observable:
+    """The entry of a connected correlator ``name`` (None where its order was not asked for)."""
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    pts = res.points
-    pairs = list(itertools.combinations_with_replacement(range(len(pts)), 2))
-    dist = np.array([np.linalg.norm(pts[i] - pts[j]) for i, j in pairs])
-    val = np.array([res.G2.value[i, j] for i, j in pairs])
-    err = np.array([res.G2.mcse[i, j] for i, j in pairs])
-    ax1.errorbar(dist, val, 4 * err, fmt="o", ms=4, label="Monte Carlo ± 4 MCSE")
-    if exact["G2"] is not None:
-        ex = np.asarray(exact["G2"])
-        ax1.plot(dist, [ex[i, j] for i, j in pairs], "x", color="k", label="closed form")
-    ax1.set(xlabel="|x − y|", ylabel="G2(x, y)", title="two-point function")
-    ax1.legend(fontsize=8)
-    labels, vals, errs, exs = [], [], [], []
-    for name in ("G4c", "G6c"):
+    def measure(measured: tuple[CorrelatorResult, dict]) -> dict | None:
+        res, exact = measured
         est = getattr(res, name)
-        if est is not None:
-            labels.append(name)
-            vals.append(est.value)
-            errs.append(est.mcse)
-            exs.append(exact.get(name))
-    xs = np.arange(len(labels))
-    ax2.errorbar(xs, vals, 4 * np.asarray(errs), fmt="o", label="Monte Carlo ± 4 MCSE")
-    for x, e in zip(xs, exs, strict=True):
-        if e is not None:
-            ax2.plot([x], [e], "x", color="k", ms=9)
-    ax2.axhline(0, color="0.7", lw=0.8)
-    ax2.set_xticks(xs, labels)
-    ax2.set(title=f"connected correlators ({res.networks:.2e} networks)")
-    fig.tight_layout()
-    return fig
+        return None if est is None else est.to_dict() | {"exact": exact.get(name)}
+
+    return Observable(measure)
+
+
+#: name -> entry: G2 (matrix over the points), G4c, G6c, each beside its closed form.
+OBSERVABLES: dict[str, Observable] = {name: _correlator(name) for name in ("G2", "G4c", "G6c")}
 
 
 def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None) -> TaskResult:
@@ -78,15 +56,15 @@ def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None 
     exact = exact_correlators(spec, res.points, task.orders)
     observables: dict = {}
     for name in job.observables:
-        est = getattr(res, name)
-        if est is not None:
-            observables[name] = est.to_dict() | {"exact": exact.get(name)}
+        entry = OBSERVABLES[name].measure((res, exact))
+        if entry is not None:
+            observables[name] = entry
     gated = {k: v for k, v in res.series.items() if k in ("phi2", "phi4", "phi6")}
     diagnostics = check_gates(gated, job.gates, ess_scale=res.chunk, markov=False)
     return TaskResult(
         observables=observables,
         diagnostics=diagnostics,
         datatree=res.to_datatree(),
-        figures={"correlators": lambda: _figure(res, exact)},
+        figures={"correlators": lambda: correlators_figure(res, exact)},
         extra={"networks": res.networks, "chunk": res.chunk, "points": res.points.tolist()},
     )

@@ -28,14 +28,14 @@ from nnqm_ppl import fitting
 from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import check_gates, diagnostic_figures
 from nnqm_ppl.exact.transfer import transfer_matrix
+from nnqm_ppl.figures.fit import fit_figure, posterior_figure
 from nnqm_ppl.fitting import quality as fit_quality
 from nnqm_ppl.sampling import run_mcmc
 from nnqm_ppl.spec import Job, PathIntegralSpec, SpecError
-from nnqm_ppl.tables import FIT_COLUMNS
-from nnqm_ppl.tasks import TaskResult
+from nnqm_ppl.tasks import Observable, TaskResult
 from nnqm_ppl.theories.path_integral import theory_from_spec
 
-__all__ = ["run", "choose_states"]
+__all__ = ["OBSERVABLES", "run", "choose_states"]
 
 #: Posterior draws used for the predicted band (thinned evenly).
 _BAND_DRAWS = 400
@@ -124,57 +124,28 @@ def _spectral_truth(job: Job, states: int) -> dict[str, float]:
     return out
 
 
-def _fit_figure(problem: fitting.FitProblem, band: np.ndarray, kind: str):
-    import matplotlib.pyplot as plt
-
-    d = problem.data
-    err = np.sqrt(np.diag(d.cov))
-    lo, med, hi = np.quantile(band, [0.05, 0.5, 0.95], axis=0)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    ax1.errorbar(d.tau, d.mean, err, fmt="o", ms=3, label="data ± 1σ")
-    ax1.fill_between(d.tau, lo, hi, color="C1", alpha=0.35, label="posterior 90% band")
-    ax1.plot(d.tau, med, "-", color="C1", lw=1, label="posterior median")
-    if np.all(d.mean > 0) and np.all(lo > 0):
-        ax1.set_yscale("log")
-    ax1.set(xlabel="τ" if kind != "network" else "separation", ylabel="G", title=f"{kind} fit")
-    ax1.legend(fontsize=8)
-    ax2.axhline(0, color="0.6", lw=0.8)
-    ax2.plot(d.tau, (d.mean - med) / err, "o", ms=3)
-    ax2.set(xlabel="τ", ylabel="(data − median) / σ", title="residuals")
-    fig.tight_layout()
-    return fig
+def _posterior(measured: tuple) -> dict:
+    summary, exact, _, _ = measured
+    out = {name: {"value": s["mean"], "mcse": s["mcse"], "sd": s["sd"], "eti_5": s["eti_5"], "eti_95": s["eti_95"]}
+           for name, s in summary.items()}
+    for name, value in exact.items():
+        out[name]["exact"] = value
+    return out
 
 
-def _posterior_figure(draws: dict[str, np.ndarray], summary: dict[str, dict], exact: dict[str, float]):
-    r"""One panel per parameter, with the quantities and labels of the printed table
-    (:func:`nnqm_ppl.tables.format_fit_table`): the histogram of the draws, the posterior mean with
-    the posterior sd as its error bar, the 90 % equal-tailed interval, and where one exists the exact
-    value with :math:`(\bar\theta - \theta_\mathrm{exact})/\mathrm{sd}`. The MCSE of the mean is
-    stated in the legend, not drawn: it is the sampler's precision, not the parameter's uncertainty."""
-    import matplotlib.pyplot as plt
+def _prediction(measured: tuple) -> dict:
+    _, _, tau, band = measured
+    return {"prediction": {"tau": tau.tolist(), "median": np.median(band, 0).tolist(),
+                           "eti_5": np.quantile(band, 0.05, 0).tolist(), "eti_95": np.quantile(band, 0.95, 0).tolist()}}
 
-    _, mean_sd, interval, mcse, exact_col, distance = FIT_COLUMNS
-    cols = min(len(summary), 3)
-    rows = -(-len(summary) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
-    for ax in axes.flat[len(summary):]:
-        ax.set_visible(False)
-    for ax, (name, s) in zip(axes.flat, summary.items(), strict=False):
-        ax.hist(np.ravel(draws[name]), bins=40, density=True, color="C0", alpha=0.45)
-        top = ax.get_ylim()[1]
-        ax.set_ylim(0, 1.6 * top)  # room for the legend above the histogram
-        ax.axvspan(s["eti_5"], s["eti_95"], color="C1", alpha=0.2, label=interval)
-        ax.errorbar([s["mean"]], [0.5 * top], xerr=[s["sd"]], fmt="o", color="k", capsize=4,
-                    label=f"{mean_sd} ({mcse} {s['mcse']:.2g})")
-        title = f"{name} = {s['mean']:.6g} ± {s['sd']:.2g} (posterior sd)"
-        if name in exact:
-            ax.axvline(exact[name], color="C3", ls="--", label=exact_col)
-            title += f"\n{exact_col} {exact[name]:.6g}: {distance} = {(s['mean'] - exact[name]) / s['sd']:+.2f}"
-        ax.set(title=title, xlabel=name, yticks=[])
-        ax.title.set_fontsize(9)
-        ax.legend(fontsize=7, loc="upper center")
-    fig.tight_layout()
-    return fig
+
+#: name -> entry. Each ``measure((summary, exact, tau, band))`` returns the summary entries it makes:
+#: ``posterior`` one per parameter (posterior mean as ``value``, with its exact value where one is
+#: known), ``prediction`` the posterior median and 90 % band of the correlator at the data's τ.
+OBSERVABLES: dict[str, Observable] = {
+    "posterior": Observable(_posterior),
+    "prediction": Observable(_prediction),
+}
 
 
 def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None) -> TaskResult:
@@ -183,7 +154,7 @@ def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None 
     Parameters
     ----------
     job : Job
-        A ``fit`` job (:class:`nnqm_ppl.spec.FitTask`).
+        A ``fit`` job (:class:`nnqm_ppl.spec.FitTask`, read by :mod:`nnqm_ppl.tasks.fit_schema`).
     key : jax.Array
         PRNG key.
     progress : bool
@@ -244,19 +215,13 @@ def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None 
                          f"(χ²/dof = {quality.chi2_dof:.3g}), p = {quality.p_value:.3g} < gates.fit_p_min = "
                          f"{job.gates.fit_p_min:g} (posterior-predictive p = {quality.ppp:.3g})")
     exact = {name: v for name, v in _spectral_truth(job, chosen).items() if name in summary}
-    observables = {}
-    if "posterior" in job.observables:
-        observables = {name: {"value": s["mean"], "mcse": s["mcse"], "sd": s["sd"], "eti_5": s["eti_5"],
-                              "eti_95": s["eti_95"]} for name, s in summary.items()}
-        for name, value in exact.items():
-            observables[name]["exact"] = value
-    if "prediction" in job.observables:
-        observables["prediction"] = {"tau": data.tau.tolist(), "median": np.median(band, 0).tolist(),
-                                     "eti_5": np.quantile(band, 0.05, 0).tolist(),
-                                     "eti_95": np.quantile(band, 0.95, 0).tolist()}
-    figures = {"fit": lambda: _fit_figure(problem, band, task.kind)}
+    observables: dict = {}
+    for name, entry in OBSERVABLES.items():
+        if name in job.observables:
+            observables |= entry.measure((summary, exact, data.tau, band))
+    figures = {"fit": lambda: fit_figure(problem, band, task.kind)}
     names = problem.names + (("E",) if task.kind == "spectral" else ())
-    figures["posterior"] = lambda: _posterior_figure(fitting.flat_parameters(tree["posterior"], names), summary, exact)
+    figures["posterior"] = lambda: posterior_figure(fitting.flat_parameters(tree["posterior"], names), summary, exact)
     figures |= diagnostic_figures(tree, list(problem.names))
     extra = {
         "posterior": summary,

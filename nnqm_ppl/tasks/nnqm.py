@@ -55,6 +55,7 @@ from nnqm_ppl.exact.processes import (
     gaussian_power_moments,
     grid_exact,
 )
+from nnqm_ppl.figures.nnqm import rp_figure, spectrum_figure
 from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.observables import positivity as P
 from nnqm_ppl.observables import quantum
@@ -62,10 +63,10 @@ from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estim
 from nnqm_ppl.observables.spectrum import gevp_energy_function, gevp_input, plateau_fit
 from nnqm_ppl.sampling import exact_draws
 from nnqm_ppl.spec import Job, OUSpec
-from nnqm_ppl.tasks import TaskResult
+from nnqm_ppl.tasks import Observable, TaskResult
 from nnqm_ppl.theories.process import ProcessModel, build_process, json_ready
 
-__all__ = ["measure", "run"]
+__all__ = ["OBSERVABLES", "measure", "run"]
 
 # --------------------------------------------------------------------------------------------
 # measurements
@@ -167,9 +168,94 @@ def _uncertainty(x: np.ndarray, model: ProcessModel, hbar_series: np.ndarray | N
     return derived_estimate(lambda v: jnp.sqrt((v[1] - v[0] ** 2) * (m * v[3] / dt - m**2 * v[2] / dt**2)), y)
 
 
+class _Measured:
+    """What the ``nnqm`` observables share: the paths, the model, the exact values on the grid
+    (:func:`~nnqm_ppl.exact.processes.grid_exact`, None without a covariance), ħ (per-path ħ_θ
+    averaged when θ is drawn per path) and what the figures need (``plots``)."""
+
+    def __init__(self, x: np.ndarray, model: ProcessModel, job: Job, hbar_series: np.ndarray | None) -> None:
+        self.x, self.model, self.job, self.hbar_series = x, model, job, hbar_series
+        self.task, self.dt = job.task_spec, model.spec.dt
+        self.n_tau = (self.task.max_lag or model.spec.steps // 2) + 1
+        self.exact = None
+        if model.covariance is not None:
+            self.exact = grid_exact(model.covariance, model.mean, self.dt, model.mass, model.hbar, self.n_tau)
+        self.plots: dict = {"dt": self.dt}
+        self.hbar_eff, self.hbar_est = model.hbar, None
+        if hbar_series is not None:
+            self.hbar_est = mean_estimate(hbar_series)
+            self.hbar_eff = float(self.hbar_est.value)
+
+
+def _gaps_entry(c: _Measured) -> list[dict]:
+    out, c.plots["gaps"] = _gaps(c.x, c.model, c.job)
+    return out
+
+
+def _correlator_entry(c: _Measured) -> dict:
+    est = lat.connected_correlator(c.x, 1, c.n_tau, boundary="open")
+    return est.to_dict() | {"tau": (c.dt * np.arange(c.n_tau)).tolist(),
+                            "exact": None if c.exact is None else c.exact["correlator"]}
+
+
+def _rp_entry(c: _Measured) -> dict:
+    task, times = c.task, c.model.times
+    rp = P.reflection_positivity(c.x, times, family=task.rp_family, n_times=task.rp_times, threshold=task.threshold)
+    eig = np.asarray(rp.detail["eigenvalues"])
+    c.plots["rp"] = (eig, _rp_eigen_errors(c.x, times, rp, task.rp_family), rp)
+    return _check_entry(rp, float(rp.statistic.value), float(rp.statistic.mcse)) | {
+        "held_out": {"value": float(rp.detail["held_out"].value), "mcse": float(rp.detail["held_out"].mcse)},
+        "eigenvalues": eig.tolist(), "times": np.asarray(rp.detail["times"]).tolist(), "family": task.rp_family}
+
+
+def _stationarity_entry(c: _Measured) -> dict:
+    st = P.stationarity(c.x, c.model.times, order=2, threshold=c.task.threshold)
+    return _check_entry(st) | {"order": 2, "shift": float(st.detail["shift"])}
+
+
+def _clustering_entry(c: _Measured) -> dict:
+    cl = P.cluster_decomposition(c.x, c.model.times, threshold=c.task.threshold)
+    v, e = np.asarray(cl.statistic.value), np.asarray(cl.statistic.mcse)
+    i = int(np.argmax((v - cl.detail["tolerance"]) / e))  # the operator z is of: z = (value − tolerance)/mcse
+    return _check_entry(cl, float(v[i]), float(e[i])) | {"operator": ("x", "x^2")[i],
+                                                          "tolerance": cl.detail["tolerance"]}
+
+
+def _commutator_entry(c: _Measured) -> dict:
+    exact, hbar_eff = c.exact, c.hbar_eff
+    est = quantum.commutator(c.x, c.dt, mass=c.model.mass, boundary="open")
+    entry = est.to_dict() | {"exact": None if exact is None else exact["commutator"],
+                             "continuum": None if hbar_eff is None else 0.0 - hbar_eff}
+    if c.hbar_est is not None:
+        entry["continuum_mcse"] = float(c.hbar_est.mcse)
+    entry["systematic"] = None if exact is None or hbar_eff is None else abs(exact["commutator"] + hbar_eff)
+    if "hbar_note" in c.model.info:
+        entry["note"] = c.model.info["hbar_note"]
+    return entry
+
+
+def _uncertainty_observable(c: _Measured) -> dict | None:
+    if c.hbar_eff is None:
+        return None
+    return _uncertainty_entry(c.x, c.model, c.hbar_series, c.hbar_eff, c.exact, c.task.threshold)
+
+
+#: name -> entry; the order is the default order of ``observables.names`` and of the summary.
+OBSERVABLES: dict[str, Observable] = {
+    "gaps": Observable(_gaps_entry, figure="spectrum"),
+    "reflection_positivity": Observable(_rp_entry, figure="reflection_positivity"),
+    "stationarity": Observable(_stationarity_entry),
+    "clustering": Observable(_clustering_entry),
+    "uncertainty": Observable(_uncertainty_observable),
+    "commutator": Observable(_commutator_entry),
+    "correlator": Observable(_correlator_entry),
+}
+
+
 def measure(x: np.ndarray, model: ProcessModel, job: Job, hbar_series: np.ndarray | None = None
             ) -> tuple[dict, dict]:
-    """All requested observables of paths ``x`` (chain, draw, L) beside exact values.
+    """All requested observables of paths ``x`` (chain, draw, L) beside exact values, in the order
+    of :data:`OBSERVABLES`.
 
     Returns
     -------
@@ -178,56 +264,15 @@ def measure(x: np.ndarray, model: ProcessModel, job: Job, hbar_series: np.ndarra
     plots : dict
         What the figures need.
     """
-    spec, task, names = model.spec, job.task_spec, set(job.observables)
-    times, dt, th = model.times, spec.dt, task.threshold
-    n_tau = (task.max_lag or spec.steps // 2) + 1
-    exact = None
-    if model.covariance is not None:
-        exact = grid_exact(model.covariance, model.mean, dt, model.mass, model.hbar, n_tau)
+    c = _Measured(x, model, job, hbar_series)
+    names = set(job.observables)
     obs: dict = {}
-    plots: dict = {"dt": dt}
-    if "gaps" in names:
-        obs["gaps"], plots["gaps"] = _gaps(x, model, job)
-    if "correlator" in names:
-        est = lat.connected_correlator(x, 1, n_tau, boundary="open")
-        obs["correlator"] = est.to_dict() | {"tau": (dt * np.arange(n_tau)).tolist(),
-                                             "exact": None if exact is None else exact["correlator"]}
-    if "reflection_positivity" in names:
-        rp = P.reflection_positivity(x, times, family=task.rp_family, n_times=task.rp_times, threshold=th)
-        eig = np.asarray(rp.detail["eigenvalues"])
-        obs["reflection_positivity"] = _check_entry(rp, float(rp.statistic.value), float(rp.statistic.mcse)) | {
-            "held_out": {"value": float(rp.detail["held_out"].value), "mcse": float(rp.detail["held_out"].mcse)},
-            "eigenvalues": eig.tolist(), "times": np.asarray(rp.detail["times"]).tolist(),
-            "family": task.rp_family}
-        plots["rp"] = (eig, _rp_eigen_errors(x, times, rp, task.rp_family), rp)
-    if "stationarity" in names:
-        st = P.stationarity(x, times, order=2, threshold=th)
-        obs["stationarity"] = _check_entry(st) | {"order": 2, "shift": float(st.detail["shift"])}
-    if "clustering" in names:
-        cl = P.cluster_decomposition(x, times, threshold=th)
-        v, e = np.asarray(cl.statistic.value), np.asarray(cl.statistic.mcse)
-        i = int(np.argmax((v - cl.detail["tolerance"]) / e))  # the operator z is of: z = (value − tolerance)/mcse
-        obs["clustering"] = _check_entry(cl, float(v[i]), float(e[i])) | {
-            "operator": ("x", "x^2")[i], "tolerance": cl.detail["tolerance"]}
-    hbar_eff = model.hbar
-    hbar_est = None
-    if hbar_series is not None:
-        hbar_est = mean_estimate(hbar_series)
-        hbar_eff = float(hbar_est.value)
-    if "commutator" in names:
-        est = quantum.commutator(x, dt, mass=model.mass, boundary="open")
-        entry = est.to_dict() | {"exact": None if exact is None else exact["commutator"],
-                                 "continuum": None if hbar_eff is None else 0.0 - hbar_eff}
-        if hbar_est is not None:
-            entry["continuum_mcse"] = float(hbar_est.mcse)
-        entry["systematic"] = (None if exact is None or hbar_eff is None
-                               else abs(exact["commutator"] + hbar_eff))
-        if "hbar_note" in model.info:
-            entry["note"] = model.info["hbar_note"]
-        obs["commutator"] = entry
-    if "uncertainty" in names and hbar_eff is not None:
-        obs["uncertainty"] = _uncertainty_entry(x, model, hbar_series, hbar_eff, exact, th)
-    return json_ready(obs), plots
+    for name, entry in OBSERVABLES.items():
+        if name in names:
+            value = entry.measure(c)
+            if value is not None:
+                obs[name] = value
+    return json_ready(obs), c.plots
 
 
 def _uncertainty_entry(x: np.ndarray, model: ProcessModel, hbar_series: np.ndarray | None, hbar_eff: float,
@@ -256,51 +301,6 @@ def _uncertainty_entry(x: np.ndarray, model: ProcessModel, hbar_series: np.ndarr
         return entry | {"value": None, "mcse": None, "z": None, "verdict": None,
                         "note": "the sampled point-split <p^2> is not positive: no Delta x Delta p"}
     return entry | quantum.uncertainty_verdict(float(est.value), float(est.mcse), hbar_eff / 2.0, syst, threshold)
-
-
-# --------------------------------------------------------------------------------------------
-# figures
-
-
-def _spectrum_figure(plots: dict):
-    import matplotlib.pyplot as plt
-
-    g = plots["gaps"]
-    tau, en = g["tau"], g["energies"]
-    val, err = np.atleast_2d(np.asarray(en.value)), np.atleast_2d(np.asarray(en.mcse))
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for i, entry in enumerate(g["gaps"]):
-        ok = np.isfinite(val[:, i]) & (err[:, i] < 0.5 * np.maximum(np.abs(val[:, i]), 1e-12))
-        ax.errorbar(tau[ok], val[ok, i], err[ok, i], fmt="o", ms=3, color=f"C{i}", label=f"E{i + 1} − E0 (GEVP)")
-        if entry.get("value") is not None:
-            lo, hi = entry["window"]
-            ax.fill_between([lo, hi], entry["value"] - entry["mcse"], entry["value"] + entry["mcse"],
-                            color=f"C{i}", alpha=0.3)
-        if entry.get("exact") is not None:
-            ax.axhline(entry["exact"], color=f"C{i}", ls="--", lw=1)
-        if g["exact_curve"] is not None:
-            ax.plot(tau, g["exact_curve"][:, i], ":", color="k", lw=1)
-    ax.set(xlabel="τ", ylabel="effective mass", title="GEVP plateaux (bands) vs exact gaps (dashed)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def _rp_figure(plots: dict):
-    import matplotlib.pyplot as plt
-
-    eig, err, rp = plots["rp"]
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    k = np.arange(1, eig.size + 1)
-    ax.errorbar(k, eig, 4 * err, fmt="o", ms=4, label="λ_k/λ_max ± 4 MCSE")
-    ax.axhline(0.0, color="k", lw=0.8)
-    ax.set_yscale("symlog", linthresh=1e-3)
-    ax.set(xlabel="k", ylabel="normalised eigenvalue",
-           title=f"reflection positivity ({rp.name.removeprefix('reflection_positivity_')}): {rp.verdict}, "
-                 f"z = {rp.z:.2f}, detectable {rp.detail['detectable']:.2g}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,11 +340,9 @@ def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None 
     }
     diagnostics = check_gates(series, job.gates, markov=False)
     tree["observables"] = arviz_base.from_dict({"posterior": series})["posterior"]
-    figures: dict = {}
-    if "gaps" in plots:
-        figures["spectrum"] = lambda: _spectrum_figure(plots)
-    if "rp" in plots:
-        figures["reflection_positivity"] = lambda: _rp_figure(plots)
+    makers = {"spectrum": spectrum_figure, "reflection_positivity": rp_figure}
+    figures = {stem: (lambda make=make: make(plots)) for stem, make in makers.items()
+               if any(OBSERVABLES[name].figure == stem for name in job.observables)}
     return TaskResult(observables=observables, diagnostics=diagnostics, datatree=tree, figures=figures,
                       extra={"dt": job.model.dt, "times": model.times.tolist(),
                              "exact": json_ready(model.info)})
