@@ -7,6 +7,11 @@ Fourier acceleration (see :mod:`nnqm_ppl.networks.paths`): the path is written a
 x = x_cl + B diag(sqrt(ħ/λ_k)) z in the eigenbasis B of the Hessian of
 S_0 (:func:`reference_gaussian`, :func:`mode_eigenvalues`), applied by :func:`rfft_synthesis`
 (periodic), :func:`dst1` (fixed ends) or :func:`dct1` (half line).
+
+Vector-valued paths (x_n ∈ R^d): the reference is V_0(x) = ½ m (x - x̄)ᵀ Ω² (x - x̄) with a
+symmetric positive-definite frequency matrix Ω. Its eigenbasis Q (``eigh``, :func:`normal_modes`)
+splits S_0 into d scalar reference actions of the rotated path w = Qᵀx, one per normal mode with
+frequency ω_j, so every formula above applies per mode (arrays broadcast over a leading mode axis).
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnqm_ppl.physics import Lattice, Potential
+from nnqm_ppl.physics import Lattice, Potential, quadratic_form
 
 __all__ = [
     "ReferenceGaussian",
     "reference_gaussian",
     "is_quadratic",
+    "normal_modes",
     "mode_eigenvalues",
     "rfft_synthesis",
     "dst1",
@@ -41,23 +47,24 @@ _GH_NODES = 40
 
 
 class ReferenceGaussian(NamedTuple):
-    """Reference potential V_0(x) = ½ m ω0² (x - center)² of the Fourier network.
+    """Reference potential V_0(x) = ½ m ω0² (x - center)² of the Fourier network (x ∈ R^d: Ω²).
 
     Attributes
     ----------
-    omega0 : float
-        ω0 > 0 (needed: it is the only restoring force on the zero mode of open and closed paths).
-    center : float
+    omega0 : float, or array (d, d)
+        ω0 > 0 (needed: it is the only restoring force on the zero mode of open and closed paths);
+        for d > 1 the symmetric positive-definite frequency matrix Ω, V_0 = ½ m (x - x̄)ᵀ Ω² (x - x̄).
+    center : float, or array (d,)
         x̄, the minimum of V_0.
     """
 
-    omega0: float
-    center: float
+    omega0: float | np.ndarray
+    center: float | np.ndarray
 
 
 def is_quadratic(potential: Potential) -> bool:
-    """Whether V is a polynomial of degree 2 (then the path measure is Gaussian)."""
-    return potential.coeffs is not None and potential.degree == 2
+    """Whether V is a known quadratic polynomial (then the path measure is Gaussian)."""
+    return quadratic_form(potential) is not None
 
 
 def reference_gaussian(potential: Potential, mass: float = 1.0, hbar: float = 1.0) -> ReferenceGaussian:
@@ -85,7 +92,13 @@ def reference_gaussian(potential: Potential, mass: float = 1.0, hbar: float = 1.
     Returns
     -------
     ReferenceGaussian
+
+    Notes
+    -----
+    For d > 1 (:func:`_vector_reference`) the reference is per normal mode of the quadratic part.
     """
+    if potential.components > 1:
+        return _vector_reference(potential, mass, hbar)
     if is_quadratic(potential):
         c0, c1, c2 = potential.coeffs
         return ReferenceGaussian(float(np.sqrt(2.0 * c2 / mass)), float(-c1 / (2.0 * c2)))
@@ -107,6 +120,65 @@ def reference_gaussian(potential: Potential, mass: float = 1.0, hbar: float = 1.
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if excess(mid) < 0.0 else (lo, mid)
     return ReferenceGaussian(float(np.exp(0.5 * (lo + hi))), 0.0)
+
+
+def _vector_reference(potential: Potential, mass: float, hbar: float) -> ReferenceGaussian:
+    """The reference of a vector potential: Ω² = M/m with M the curvature matrix below.
+
+    - Quadratic V = V(0) + bᵀx + ½ xᵀHx: M = H and x̄ = -H⁻¹b (exact: S_E - S_0 is constant).
+    - :meth:`~nnqm_ppl.physics.Potential.separable`: M = K + diag(κ_c), κ_c = 2 c_{c,2} for
+      a P_c of degree ≤ 2, else m ω0(P_c)² with ω0(P_c) the scalar self-consistent frequency of
+      :func:`reference_gaussian`; x̄ = 0. Diagonalising M whitens the coupled quadratic part
+      (the spatial gradient of a lattice field) per normal mode.
+    - :meth:`~nnqm_ppl.physics.Potential.radial_polynomial`: M = m ω0(R)² 1 with R(x) the
+      polynomial read along one axis.
+    - A callable: M = ∇∇V(0), x̄ = 0.
+
+    Raises
+    ------
+    ValueError
+        If M is not positive definite (pass ``reference=`` to the network instead).
+    """
+    d = potential.components
+    form = quadratic_form(potential)
+    center = np.zeros(d)
+    if form is not None:
+        curvature = form[0]
+        center = -np.linalg.solve(form[0], form[1])
+    elif potential.radial is not None:
+        curvature = mass * reference_gaussian(Potential(coeffs=potential.radial), mass, hbar).omega0 ** 2 * np.eye(d)
+    elif potential.site is not None:
+        scalar: dict[tuple[float, ...], float] = {}
+        for p in potential.site:
+            if p not in scalar:
+                quadratic = len(p) <= 3
+                scalar[p] = 2.0 * (p + (0.0, 0.0))[2] if quadratic else (
+                    mass * reference_gaussian(Potential(coeffs=p), mass, hbar).omega0 ** 2)
+        coupling = 0.0 if potential.coupling is None else np.asarray(potential.coupling)
+        curvature = coupling + np.diag([scalar[p] for p in potential.site])
+    else:
+        curvature = np.asarray(jax.hessian(potential)(jnp.zeros(d)))
+    w, q = (np.asarray(v) for v in jnp.linalg.eigh(jnp.asarray(curvature) / mass))
+    if w[0] <= 0.0:
+        raise ValueError("reference_gaussian: the curvature matrix is not positive definite; pass reference=")
+    return ReferenceGaussian((q * np.sqrt(w)) @ q.T, center)
+
+
+def normal_modes(reference: ReferenceGaussian) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies ω_j (ascending) and orthonormal columns Q of the frequency matrix Ω = Q diag(ω) Qᵀ.
+
+    Parameters
+    ----------
+    reference : ReferenceGaussian
+        With a d × d ``omega0``.
+
+    Returns
+    -------
+    omega : ndarray (d,)
+    basis : ndarray (d, d)
+    """
+    w, q = jnp.linalg.eigh(jnp.asarray(reference.omega0, dtype=float))
+    return np.asarray(w), np.asarray(q)
 
 
 def _mode_angles(lattice: Lattice) -> np.ndarray:
@@ -131,11 +203,12 @@ def mode_eigenvalues(lattice: Lattice, omega0: float) -> np.ndarray:
     Parameters
     ----------
     lattice : Lattice
-    omega0 : float
+    omega0 : float, or array (d, 1)
+        One frequency, or one per normal mode (then λ has a leading mode axis).
 
     Returns
     -------
-    ndarray, shape (n_free(lattice),)
+    ndarray, shape (n_free(lattice),), or (d, n_free(lattice))
     """
     theta = _mode_angles(lattice)
     m, a = lattice.mass, lattice.a

@@ -58,7 +58,15 @@ HMC sees a Hessian ≈ 1 in every mode, whatever a (Fourier acceleration). For a
 matched reference the factor is constant and z ~ N(0, 1) *is* the exact path measure
 (:func:`exact_path_sampler`).
 
-All forward maps act on the last axis and broadcast over leading (draw) axes; they are pure,
+**Vector-valued paths** (``lattice.components = d`` > 1, x_n ∈ R^d): θ has shape
+(..., n_params, d) and each component is the network above (each coordinate a network, as in
+Hashimoto et al. §3.4, Fig. 2 left); the code is the scalar code on the component-major layout
+(:func:`nnqm_ppl.physics.sites_last`). For ``fourier`` the reference is per normal mode of the
+quadratic part (:func:`~nnqm_ppl.networks.modes.normal_modes`): z_{n,j} whitens mode j of the
+frequency matrix, x = Q w with w_j the scalar Fourier path of frequency ω_j, so a quadratic V
+(coupled oscillators, a free lattice field) is again sampled exactly.
+
+All forward maps act on the site axis and broadcast over leading (draw) axes; they are pure,
 jit- and vmap-friendly and have no Python loop over sites.
 """
 
@@ -81,10 +89,21 @@ from nnqm_ppl.networks.modes import (
     dst1,
     is_quadratic,
     mode_eigenvalues,
+    normal_modes,
     reference_gaussian,
     rfft_synthesis,
 )
-from nnqm_ppl.physics import Lattice, Potential, action, full_path, n_free
+from nnqm_ppl.physics import (
+    Lattice,
+    Potential,
+    action,
+    attach_ends,
+    components_last,
+    end_column,
+    full_path,
+    n_free,
+    sites_last,
+)
 from nnqm_ppl.spec import NETWORKS
 
 __all__ = [
@@ -117,7 +136,7 @@ class PathNetwork:
 
     Build with :func:`path_network`. The model has one sample site, :attr:`site`
     (``"q"`` positions, ``"v"`` velocities, ``"w"`` accelerations, ``"z"`` normal modes), of shape
-    ``(n_params,)``; the deterministic site ``"x"`` is the full path (:func:`nnqm_ppl.physics.full_path`
+    :attr:`param_shape`; the deterministic site ``"x"`` is the full path (:func:`nnqm_ppl.physics.full_path`
     layout: N sites for periodic, N + 1 with both ends otherwise); the factor ``"weight"`` is
     -S_E[x]/ħ minus the log prior density of θ.
 
@@ -130,7 +149,9 @@ class PathNetwork:
     site : str
         Name of the parameter sample site.
     n_params : int
-        Number of parameters (= n_free(lattice)).
+        Number of parameters per component (= n_free(lattice)).
+    param_shape : tuple of int
+        Shape of θ: (n_params,) for d = 1, (n_params, d) otherwise.
     reference : ReferenceGaussian or None
         The whitening reference (``fourier`` only).
     log_jacobian : float
@@ -143,37 +164,53 @@ class PathNetwork:
         if name == "relu" and lattice.boundary == "periodic":
             reason = "the relu network parametrises open paths: use boundary 'fixed' or 'half_line'"
             raise ValueError(f"path_network: {reason}")
+        if potential.components != lattice.components:
+            reason = f"the potential has {potential.components} components, the lattice {lattice.components}"
+            raise ValueError(f"path_network: {reason}")
         self.name = name
         self.lattice = lattice
         self.potential = potential
         self.site = _SITES[name]
         self.n_params = n_free(lattice)
+        self.param_shape = (self.n_params,) + lattice.value_shape
         self.reference = reference if name == "fourier" else None
         a, n = lattice.a, self.n_params
         if name == "position":
             self.log_jacobian = 0.0
         elif name in ("step", "relu"):
             # x_free is lower triangular in θ with a on the diagonal, except an anchor (unit entry).
-            self.log_jacobian = (n - (lattice.boundary != "fixed")) * float(np.log(a))
+            self.log_jacobian = lattice.components * (n - (lattice.boundary != "fixed")) * float(np.log(a))
         else:
             self._setup_fourier()
 
     def _setup_fourier(self) -> None:
+        # In normal-mode coordinates w = Qᵀx (d > 1; w = x for d = 1) each mode j is the scalar
+        # reference with ω_j and centre (Qᵀx̄)_j; the arrays carry a leading mode axis, (d, 1).
         lat, ref = self.lattice, self.reference
-        lam = mode_eigenvalues(lat, ref.omega0)
+        omega, center, self._basis = ref.omega0, ref.center, None
+        if lat.components > 1:
+            w, self._basis = normal_modes(ref)
+            omega, center = w[:, None], self._modes(ref.center)
+        self._center = center
+        lam = mode_eigenvalues(lat, omega)
         self._sigma = jnp.asarray(np.sqrt(lat.hbar / lam))
         self.log_jacobian = float(np.sum(np.log(self._sigma)))
         if lat.boundary == "half_line":
             inv_alpha = 1.0 / _dct1_alpha(lat.slices)
             self._inv_alpha = jnp.asarray(inv_alpha)
-            self.log_jacobian += float(np.sum(np.log(inv_alpha)))
+            self.log_jacobian += lat.components * float(np.sum(np.log(inv_alpha)))
         if lat.boundary == "fixed":
             # Classical path of S_0: K u = J with J_n = a m ω0² x̄ + (m/a)(x_ini δ_{n,1} + x_fin δ_{n,N-1}).
             m, a = lat.mass, lat.a
-            source = np.full(self.n_params, a * m * ref.omega0**2 * ref.center)
-            source[0] += m / a * lat.x_ini
-            source[-1] += m / a * lat.x_fin
+            source = np.full(lam.shape, a * m * omega**2 * center)
+            source[..., 0] += m / a * self._modes(lat.x_ini)[..., 0]
+            source[..., -1] += m / a * self._modes(lat.x_fin)[..., 0]
             self._x_cl = dst1(dst1(jnp.asarray(source)) / jnp.asarray(lam))
+
+    def _modes(self, value: float | tuple[float, ...]) -> np.ndarray:
+        """A point in normal-mode coordinates as a column, (Qᵀ value)[:, None]; (1,) for d = 1."""
+        column = np.reshape(np.asarray(value, dtype=float), self.lattice.value_shape + (1,))
+        return column if self._basis is None else self._basis.T @ column
 
     # --- the pure forward map ----------------------------------------------------------------
 
@@ -192,25 +229,31 @@ class PathNetwork:
         lat = self.lattice
         if self.name == "position":
             return full_path(theta, lat)
+        theta = sites_last(theta, lat)  # component-major: the site axis is the last one
         if self.name == "fourier":
-            return self._fourier(theta)
-        if lat.boundary == "fixed":
-            anchor, rates = jnp.full(theta.shape[:-1] + (1,), lat.x_ini), theta
+            x = self._fourier(theta)
         else:
-            anchor, rates = theta[..., :1], theta[..., 1:]
-        velocity = rates if self.name == "step" else jnp.cumsum(rates, axis=-1)  # W = Σ_{k≤n} w_k (3.15)
-        steps = jnp.concatenate([jnp.zeros_like(anchor), jnp.cumsum(velocity, axis=-1)], axis=-1)
-        x = anchor + lat.a * steps  # x_n = x_0 + a Σ_{k≤n} W_k (4.2, 5.9)
-        return full_path(x[..., 1:], lat) if lat.boundary == "fixed" else x
+            if lat.boundary == "fixed":
+                anchor, rates = jnp.broadcast_to(end_column(lat.x_ini, lat), theta.shape[:-1] + (1,)), theta
+            else:
+                anchor, rates = theta[..., :1], theta[..., 1:]
+            velocity = rates if self.name == "step" else jnp.cumsum(rates, axis=-1)  # W = Σ_{k≤n} w_k (3.15)
+            steps = jnp.concatenate([jnp.zeros_like(anchor), jnp.cumsum(velocity, axis=-1)], axis=-1)
+            x = anchor + lat.a * steps  # x_n = x_0 + a Σ_{k≤n} W_k (4.2, 5.9)
+            x = x[..., 1:] if lat.boundary == "fixed" else x
+        return components_last(attach_ends(x, lat) if lat.boundary == "fixed" else x, lat)
 
     def _fourier(self, z: Array) -> Array:
-        lat, center = self.lattice, self.reference.center
+        """Free sites (component-major) from whitened mode amplitudes: x = Q w, w = centre + B σ z."""
+        lat = self.lattice
         c = self._sigma * z
         if lat.boundary == "periodic":
-            return center + rfft_synthesis(c)
-        if lat.boundary == "half_line":
-            return center + self._inv_alpha * dct1(c)
-        return full_path(self._x_cl + dst1(c), lat)
+            w = self._center + rfft_synthesis(c)
+        elif lat.boundary == "half_line":
+            w = self._center + self._inv_alpha * dct1(c)
+        else:
+            w = self._x_cl + dst1(c)
+        return w if self._basis is None else jnp.einsum("cj,...jn->...cn", self._basis, w)
 
     # --- the density -------------------------------------------------------------------------
 
@@ -222,8 +265,8 @@ class PathNetwork:
         or its gradient, and needs no transform; NUTS initialises it uniformly in (-2, 2).
         """
         if self.name == "fourier":
-            return dist.Normal(jnp.zeros(self.n_params), 1.0).to_event(1)
-        return dist.ImproperUniform(constraints.real, (), event_shape=(self.n_params,))
+            return dist.Normal(jnp.zeros(self.param_shape), 1.0).to_event(len(self.param_shape))
+        return dist.ImproperUniform(constraints.real, (), event_shape=self.param_shape)
 
     def log_weight(self, theta: Array, x: Array) -> Array:
         """log of the factor: -S_E[x]/ħ minus the log prior density of θ (up to a constant).
@@ -232,7 +275,8 @@ class PathNetwork:
         """
         log_w = -action(x, self.lattice, self.potential) / self.lattice.hbar
         if self.name == "fourier":
-            log_w = log_w + 0.5 * jnp.sum(jnp.asarray(theta) ** 2, axis=-1)
+            event_axes = tuple(range(-len(self.param_shape), 0))
+            log_w = log_w + 0.5 * jnp.sum(jnp.asarray(theta) ** 2, axis=event_axes)
         return log_w
 
     def model(self) -> None:
@@ -282,9 +326,10 @@ def path_model(
 def exact_path_sampler(lattice: Lattice, potential: Potential) -> Callable[[jax.Array, int], dict[str, Array]] | None:
     """Exact sampler of the lattice path measure e^{-S_E/ħ} for a quadratic V, else ``None``.
 
-    With the matched reference (ω0 = √(2c2/m), x̄ = -c1/(2c2)) the Fourier network's weight is
-    constant, so z ~ N(0, 1) pushed through its forward map is an exact draw:
-    x = x_cl + B diag(√(ħ/λ_k)) z, covariance ħ K^{-1} with K the Hessian of S_E.
+    With the matched reference (ω0 = √(2c2/m), x̄ = -c1/(2c2); for d > 1 Ω² = H/m, x̄ = -H⁻¹b)
+    the Fourier network's weight is constant, so z ~ N(0, 1) pushed through its forward map is an
+    exact draw: x = x_cl + B diag(√(ħ/λ_k)) z (per normal mode, rotated back by Q for d > 1),
+    covariance ħ K^{-1} with K the Hessian of S_E.
 
     Parameters
     ----------
@@ -294,14 +339,14 @@ def exact_path_sampler(lattice: Lattice, potential: Potential) -> Callable[[jax.
     Returns
     -------
     callable or None
-        ``draw(key, n) -> {"x": array (n, len(full path))}``.
+        ``draw(key, n) -> {"x": array (n, len(full path)[, d])}``.
     """
     if not is_quadratic(potential):
         return None
     net = PathNetwork("fourier", lattice, potential, reference_gaussian(potential, lattice.mass, lattice.hbar))
 
     def draw(key: jax.Array, n: int) -> dict[str, Array]:
-        z = jax.random.normal(key, (n, net.n_params))
+        z = jax.random.normal(key, (n,) + net.param_shape)
         return {"x": net.forward(z)}
 
     return draw

@@ -22,7 +22,7 @@ from nnqm_ppl.networks.paths import PathNetwork, exact_path_sampler, path_networ
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import PathIntegralSpec
 
-__all__ = ["Theory", "lattice_from_spec", "theory_from_spec"]
+__all__ = ["Theory", "lattice_from_spec", "path_theory", "theory_from_spec"]
 
 Array = Any
 
@@ -64,7 +64,7 @@ class Theory:
         return self.exact_sampler is not None
 
     def draw_exact(self, key: jax.Array, n: int) -> dict[str, Array]:
-        """``n`` independent exact draws ``{"x": array (n, len(full path))}``.
+        """``n`` independent exact draws ``{"x": array (n, len(full path)[, d])}``.
 
         Parameters
         ----------
@@ -96,6 +96,26 @@ def lattice_from_spec(spec: PathIntegralSpec) -> Lattice:
     )
 
 
+def path_theory(lattice: Lattice, potential: Potential, network: str) -> Theory:
+    """The theory of a lattice, a potential and a network name (scalar or vector-valued paths).
+
+    Parameters
+    ----------
+    lattice : Lattice
+        With ``components = d`` (paths x_n ∈ R^d).
+    potential : Potential
+        V: R^d -> R.
+    network : {"position", "step", "relu", "fourier"}
+
+    Returns
+    -------
+    Theory
+        With an exact sampler when the potential is quadratic.
+    """
+    net = path_network(lattice, potential, network)
+    return Theory(net, exact_path_sampler(lattice, potential))
+
+
 def theory_from_spec(spec: PathIntegralSpec) -> Theory:
     """The theory of a validated path-integral model (network, lattice, potential from the spec).
 
@@ -108,5 +128,4 @@ def theory_from_spec(spec: PathIntegralSpec) -> Theory:
     Theory
         With an exact sampler when the potential is quadratic.
     """
-    network = path_network(lattice_from_spec(spec), Potential.from_coeffs(spec.potential), spec.network)
-    return Theory(network, exact_path_sampler(network.lattice, network.potential))
+    return path_theory(lattice_from_spec(spec), Potential.from_coeffs(spec.potential), spec.network)
