@@ -30,7 +30,8 @@ import numpy as np
 from jax.scipy.linalg import solve_triangular
 
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate
-from nnqm_ppl.observables.lattice import Boundary, cross_correlator_series, is_periodic, pair_means, window
+from nnqm_ppl.observables.lattice import cross_correlator_series, window
+from nnqm_ppl.windows import Boundary, is_periodic, pair_means
 
 __all__ = [
     "PlateauFit",
@@ -138,7 +139,7 @@ def _mass_function(
 
     ``ȳ = (C̄(τ_0 … τ_{n_tau−1}), ō_1 … ō_{n_means})``: no mean (``n_means = 0``), the one mean
     of a translation-invariant path (``1``: subtract ``ō²``) or the means at the ``M`` sites of
-    an open window (``M``: subtract :func:`~nnqm_ppl.observables.lattice.pair_means`).
+    an open window (``M``: subtract :func:`~nnqm_ppl.windows.pair_means`).
     """
     if kind == "log":
         n_t = n_tau - 1
