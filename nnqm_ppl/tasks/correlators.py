@@ -9,11 +9,10 @@ import numpy as np
 
 from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import check_gates
-from nnqm_ppl.networks.neurons import network_from_spec
 from nnqm_ppl.observables.correlators import CorrelatorResult, correlators
 from nnqm_ppl.spec import Job
 from nnqm_ppl.tasks import TaskResult
-from nnqm_ppl.theories.neural_field import exact_correlators
+from nnqm_ppl.theories.neural_field import exact_correlators, network_from_spec
 
 __all__ = ["run"]
 
