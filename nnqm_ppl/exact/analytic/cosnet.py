@@ -69,14 +69,10 @@ def cosnet_g4c(x1, x2, x3, x4, *, m2: float, m4: float, width: float, sigma_b: f
     ----------
     x1, x2, x3, x4 : array_like, shape (..., d)
         Points.
-    m2, m4 : float
-        N E[a²], N² E[a⁴] (:func:`~nnqm_ppl.exact.analytic.iid.a_moments`).
-    width : float
-        N.
-    sigma_b : float
-        b ~ N(0, σ_b²/d) per component.
-    dim : int
-        d.
+    m2, m4, width : float
+        N E[a²], N² E[a⁴] and N.
+    sigma_b, dim
+        As for :func:`cosnet_g2`.
 
     Returns
     -------
