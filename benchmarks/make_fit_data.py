@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import NeuralFieldSpec
+from nnqm_ppl.theories import neural_field as nf
 
 OUT = Path(__file__).resolve().parent.parent / "inference" / "data"
 
@@ -55,7 +55,7 @@ def main() -> None:
 
     spec = NeuralFieldSpec(architecture="cosnet", width=10, dim=2, sigma_a=1.3, sigma_b=0.8)
     r = np.linspace(0.0, 2.4, 13)
-    g = analytic.cosnet_g2(spec, np.zeros((r.size, 2)), np.stack([r, np.zeros_like(r)], -1))
+    g = nf.g2(spec, np.zeros((r.size, 2)), np.stack([r, np.zeros_like(r)], -1))
     err = 0.01 * g
     _csv(OUT / "cosnet_g2.csv", r, g + err * rng.normal(size=g.shape), err)
     print("cosnet: sigma_a = 1.3, sigma_b = 0.8")

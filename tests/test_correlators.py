@@ -25,6 +25,7 @@ from nnqm_ppl.exact import analytic
 from nnqm_ppl.networks import neurons as nn
 from nnqm_ppl.observables import correlators as corr
 from nnqm_ppl.spec import NeuralFieldSpec
+from nnqm_ppl.theories import neural_field as nf
 
 SCALE = 10 if os.environ.get("NNQM_FULL") == "1" else 1
 K = 4.0
@@ -46,7 +47,7 @@ def _agree(e1, e2) -> bool:
 
 
 def _run(spec, pts, m, seed, orders=(2, 4), estimator="auto"):
-    return corr.correlators(nn.network_from_spec(spec), jax.random.key(seed), pts, m,
+    return corr.correlators(nf.network_from_spec(spec), jax.random.key(seed), pts, m,
                             orders=orders, estimator=estimator)
 
 
@@ -58,9 +59,9 @@ def test_g4c_matches_closed_form_and_scales_as_one_over_n(arch, estimator):
         spec = NeuralFieldSpec(arch, n, dim=2, sigma_a=1.0, sigma_b=1.0, sigma_c=0.2)
         r = _run(spec, PTS4, 200_000 * SCALE, seed=n, estimator=estimator)
         assert r.estimator == estimator
-        exact = analytic.g4c(spec, *PTS4)
+        exact = nf.g4c(spec, *PTS4)
         assert abs(r.G4c.value - exact) < K * r.G4c.mcse, (n, r.G4c, exact)
-        g2 = analytic.g2(spec, PTS4[:, None], PTS4[None, :])
+        g2 = nf.g2(spec, PTS4[:, None], PTS4[None, :])
         # + rounding: the conditional Cos-net G2(x, x) = σ_a²/2 exactly, with MCSE ~ 1e-17
         assert np.all(np.abs(r.G2.value - g2) < K * r.G2.mcse + ROUND * np.abs(g2))
         results[n] = r.G4c
@@ -85,7 +86,7 @@ def test_conditional_agrees_with_plain_and_has_smaller_errors(arch):
         ep, ec = getattr(rp, name), getattr(rc, name)
         assert _agree(ep, ec), name
         assert np.all(ec.mcse < ep.mcse), (name, ec.mcse, ep.mcse)
-    g6c = analytic.g6c(spec, *pts)
+    g6c = nf.g6c(spec, *pts)
     if g6c is not None:
         assert abs(rc.G6c.value - g6c) < K * rc.G6c.mcse
     np.testing.assert_array_equal(rc.G1.value, 0.0)
@@ -194,7 +195,7 @@ def test_estimator_choice():
     r = corr.correlators(nn.cos_theta(3), jax.random.key(0), [0.0, 1.0], 200, orders=(2,))
     assert r.estimator == "plain" and r.integrated == ()
     spec = NeuralFieldSpec("cosnet", 3, dim=1, a_prior="mixture", a_modes=2.0)
-    mixture = nn.network_from_spec(spec)
+    mixture = nf.network_from_spec(spec)
     assert mixture.readout_scale is None
     with pytest.raises(ValueError, match="Gaussian readout"):
         corr.correlators(mixture, jax.random.key(0), [0.0, 1.0], 200, orders=(2,),
@@ -213,7 +214,7 @@ def test_translation_cosnet_invariant_gaussnet_not():
     gau = NeuralFieldSpec("gaussnet", 3, dim=2)
     g0, g1 = _run(gau, PTS4, m, 3), _run(gau, PTS4 + shift, m, 4)
     for r, p in ((g0, PTS4), (g1, PTS4 + shift)):
-        assert abs(r.G4c.value - analytic.g4c(gau, *p)) < K * r.G4c.mcse
+        assert abs(r.G4c.value - nf.g4c(gau, *p)) < K * r.G4c.mcse
     assert abs(g0.G4c.value - g1.G4c.value) > 5 * _comb(g0.G4c, g1.G4c)
     # while their two-point functions are both translation invariant
     for r0, r1 in ((c0, c1), (g0, g1)):
@@ -237,11 +238,11 @@ def test_large_n_duality_cosnet_gaussnet():
         for arch, seed in (("cosnet", 5), ("gaussnet", 6)):
             spec = NeuralFieldSpec(arch, n, dim=2)
             r = res[arch] = _run(spec, pts, m, seed + n)
-            g2 = analytic.g2(spec, pts[:, None], pts[None, :])
+            g2 = nf.g2(spec, pts[:, None], pts[None, :])
             assert np.all(np.abs(r.G2.value - g2) < K * r.G2.mcse + ROUND * np.abs(g2)), (arch, n)
-            assert abs(r.G4c.value - analytic.g4c(spec, *pts)) < K * r.G4c.mcse, (arch, n, r.G4c)
+            assert abs(r.G4c.value - nf.g4c(spec, *pts)) < K * r.G4c.mcse, (arch, n, r.G4c)
         c, g = res["cosnet"], res["gaussnet"]
-        exact = analytic.g4c(NeuralFieldSpec("gaussnet", n, dim=2), *pts) - analytic.g4c(
+        exact = nf.g4c(NeuralFieldSpec("gaussnet", n, dim=2), *pts) - nf.g4c(
             NeuralFieldSpec("cosnet", n, dim=2), *pts)
         diff[n] = (g.G4c.value - c.G4c.value, _comb(g.G4c, c.G4c), exact)
         # the full G4 of the two: equal up to the closed-form difference of their G4c
@@ -260,14 +261,14 @@ def test_independence_breaking_g4c_survives_large_n():
     for n in (4, 40, 200):
         spec = NeuralFieldSpec("ib_cosnet", n, dim=1, sigma_b=1.5, epsilon=0.9)
         r = _run(spec, pts, m, seed=10 + n)
-        assert abs(r.G4c.value - analytic.g4c(spec, *pts)) < K * r.G4c.mcse
+        assert abs(r.G4c.value - nf.g4c(spec, *pts)) < K * r.G4c.mcse
         vals[n] = r.G4c
     assert vals[200].value > 5 * vals[200].mcse  # non-zero at N = 200
     # ... and N G4c grows roughly ∝ N instead of staying constant
     assert 200 * vals[200].value > 10 * 4 * vals[4].value
     cos = NeuralFieldSpec("cosnet", 200, dim=1, sigma_b=1.5)
     rc = _run(cos, pts, m, seed=99)
-    assert abs(rc.G4c.value - analytic.g4c(cos, *pts)) < K * rc.G4c.mcse
+    assert abs(rc.G4c.value - nf.g4c(cos, *pts)) < K * rc.G4c.mcse
     assert abs(rc.G4c.value) < vals[200].value - 5 * _comb(rc.G4c, vals[200])
 
 
@@ -278,7 +279,7 @@ def test_g6c_of_iid_cosine_neurons_scales_as_one_over_n_squared():
     for n in (1, 2, 4):
         spec = NeuralFieldSpec("cosnet", n, dim=1)
         r = _run(spec, pts, m, seed=20 + n, orders=(2, 4, 6))
-        assert abs(r.G6c.value - analytic.g6c(spec, *pts)) < K * r.G6c.mcse
+        assert abs(r.G6c.value - nf.g6c(spec, *pts)) < K * r.G6c.mcse
         res[n] = r.G6c
     for n in (2, 4):  # N² G6c is N-independent
         a, b = res[1], res[n]
@@ -290,12 +291,12 @@ def test_g6c_of_iid_cosine_neurons_scales_as_one_over_n_squared():
 def test_field_neuron_correlators():
     spec = NeuralFieldSpec("cosnet", 3, dim=2, sigma_b=1.2)
     x, y = PTS4[:2], PTS4[2:]
-    r = corr.field_neuron_correlators(nn.network_from_spec(spec), jax.random.key(7), x, y,
+    r = corr.field_neuron_correlators(nf.network_from_spec(spec), jax.random.key(7), x, y,
                                       100_000 * SCALE, neuron=1)
     assert np.all(np.abs(r.phi_h.value) < K * r.phi_h.mcse)  # E[a] = 0
     exact = analytic.cosnet_field_neuron(
-        spec, x[:, None, None, None], x[None, :, None, None], y[None, None, :, None],
-        y[None, None, None, :])
+        x[:, None, None, None], x[None, :, None, None], y[None, None, :, None], y[None, None, None, :],
+        m2=nf.moments(spec)[0], width=spec.width, sigma_b=spec.sigma_b, dim=spec.dim)
     assert np.all(np.abs(r.phi2_h2.value - exact) < K * r.phi2_h2.mcse)
 
 

@@ -15,12 +15,12 @@ from scipy import stats
 from nnqm_ppl import fitting
 from nnqm_ppl.cli import main
 from nnqm_ppl.diagnostics import gamma_method
-from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.transfer import transfer_matrix
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import NeuralFieldSpec
 from nnqm_ppl.tasks import load_job
 from nnqm_ppl.tasks.fit import choose_states
+from nnqm_ppl.theories import neural_field as nf
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = bool(os.environ.get("NNQM_FULL"))
@@ -99,15 +99,15 @@ def test_network_closed_forms_match_analytic() -> None:
     pts = np.stack([r, np.zeros_like(r)], -1)
     zero = np.zeros_like(pts)
     np.testing.assert_allclose(fitting.network_correlator("cosnet", "G2", p, r, 2, 10.0),
-                               analytic.cosnet_g2(cos, zero, pts), rtol=1e-12)
+                               nf.g2(cos, zero, pts), rtol=1e-12)
     np.testing.assert_allclose(fitting.network_correlator("cosnet", "G4c", p, r, 2, 10.0),
-                               analytic.cosnet_g4c(cos, zero, zero, pts, pts), rtol=1e-12)
+                               nf.g4c(cos, zero, zero, pts, pts), rtol=1e-12)
     cau = NeuralFieldSpec(architecture="cauchy", width=7, sigma_a=1.3, mass=1.5)
     np.testing.assert_allclose(fitting.network_correlator("cauchy", "G2", p, r, 1, 10.0),
-                               analytic.cauchy_g2(cau, np.zeros_like(r), r), rtol=1e-12)
+                               nf.g2(cau, np.zeros_like(r), r), rtol=1e-12)
     fs = NeuralFieldSpec(architecture="free_scalar", width=7, sigma_a=1.3, mass=1.5, cutoff=10.0)
     np.testing.assert_allclose(fitting.network_correlator("free_scalar", "G2", p, r, 1, 10.0),
-                               analytic.free_scalar_g2(fs, np.zeros_like(r), r), rtol=1e-8)
+                               nf.g2(fs, np.zeros_like(r), r), rtol=1e-8)
 
 
 NETWORK_FIT = """
@@ -133,11 +133,11 @@ samples = 1000
 @pytest.mark.parametrize(("model", "observable", "parameter", "truth", "fn"), [
     # the width N from the 1/N size of G4c(0, 0, r, r) (the other hyperparameters known)
     ('architecture = "cosnet"\nwidth = 5\ndim = 2\nsigma_a = 1.3\nsigma_b = 0.8', "G4c", "width", 5.0,
-     lambda spec, r: analytic.cosnet_g4c(spec, np.zeros((r.size, 2)), np.zeros((r.size, 2)),
-                                         np.stack([r, 0 * r], -1), np.stack([r, 0 * r], -1))),
+     lambda spec, r: nf.g4c(spec, np.zeros((r.size, 2)), np.zeros((r.size, 2)),
+                            np.stack([r, 0 * r], -1), np.stack([r, 0 * r], -1))),
     # the mass of the Cauchy theory from G2 ∝ e^{-m|τ|}
     ('architecture = "cauchy"\nwidth = 10\nsigma_a = 1.0\nmass = 1.5', "G2", "mass", 1.5,
-     lambda spec, r: analytic.cauchy_g2(spec, np.zeros_like(r), r)),
+     lambda spec, r: nf.g2(spec, np.zeros_like(r), r)),
 ])
 def test_network_fit_recovers_a_hyperparameter(model, observable, parameter, truth, fn, tmp_path: Path) -> None:
     """Data from the closed form at the truth with 2% errors (one noisy draw, seed 0), fitted

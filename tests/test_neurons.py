@@ -22,7 +22,8 @@ import nnqm_ppl  # noqa: F401  (float64)
 from nnqm_ppl.exact import analytic
 from nnqm_ppl.networks import neurons as nn
 from nnqm_ppl.observables.correlators import correlators
-from nnqm_ppl.spec import NeuralFieldSpec
+from nnqm_ppl.spec import NETWORK_FIT_PARAMETERS, NEURAL_ARCHITECTURES, NeuralFieldSpec
+from nnqm_ppl.theories import neural_field as nf
 
 SCALE = 10 if os.environ.get("NNQM_FULL") == "1" else 1
 K = 4.0  # tolerance in MCSE
@@ -97,7 +98,7 @@ def test_mixture_prior_is_even_and_bimodal():
     se = s.std() / math.sqrt(s.size)
     assert abs(s.mean()) < K * se
     assert np.mean(np.abs(s) < 0.25) < 0.01  # almost no mass between the modes at ±1
-    m2 = analytic.a_moments(NeuralFieldSpec("cosnet", 4, a_prior="mixture", a_modes=2.0))[0]
+    m2 = nf.moments(NeuralFieldSpec("cosnet", 4, a_prior="mixture", a_modes=2.0))[0]
     assert abs(4 * np.mean(s**2) - m2) < K * 4 * np.std(s**2) / math.sqrt(s.size)
 
 
@@ -135,21 +136,39 @@ def _points(dim: int) -> np.ndarray:
     return base[:, :dim]
 
 
+def _nngp(spec: NeuralFieldSpec) -> dict:
+    """The NNGP kernel's parameters of an ``mlp`` spec."""
+    return {"m2": nf.moments(spec)[0], "activation": spec.activation, "sigma_w": spec.sigma_w,
+            "sigma_b": spec.sigma_b, "dim": spec.dim}
+
+
+def _free(spec: NeuralFieldSpec) -> dict:
+    """The free-scalar closed form's parameters of a ``free_scalar`` or ``nnft_ho`` spec."""
+    return {"m2": nf.moments(spec)[0], "mass": spec.mass, "cutoff": spec.cutoff, "dim": spec.dim}
+
+
+def test_architecture_registry_matches_spec():
+    """One architecture in one place: the registry's names are the spec's, and so are its fits."""
+    assert tuple(nf.ARCHITECTURES) == NEURAL_ARCHITECTURES
+    fits = {(name, obs): f.parameters for name, arch in nf.ARCHITECTURES.items() for obs, f in arch.fits.items()}
+    assert fits == NETWORK_FIT_PARAMETERS
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.architecture}-d{s.dim}-{s.a_prior}"
                          f"-{s.activation if s.architecture == 'mlp' else s.width}")
 def test_g2_matches_closed_form(spec):
     pts = _points(spec.dim)
-    net = nn.network_from_spec(spec)
+    net = nf.network_from_spec(spec)
     r = correlators(net, jax.random.key(11), pts, 20000 * SCALE, orders=(2,))
     if spec.architecture == "mlp" and spec.activation == "tanh":
-        exact = np.array([[analytic.nngp_g2_quadrature(spec, x, y) for y in pts] for x in pts])
+        exact = np.array([[analytic.nngp_g2_quadrature(x, y, **_nngp(spec)) for y in pts] for x in pts])
         systematic = 1e-10  # Gauss-Hermite, order 100, smooth integrand
     else:
-        exact = analytic.g2(spec, pts[:, None], pts[None])
+        exact = nf.g2(spec, pts[:, None], pts[None])
         systematic = 0.0
         if spec.architecture in ("free_scalar", "nnft_ho"):
             # quadrature systematic: change when the number of nodes is halved
-            coarse = analytic.free_scalar_g2(spec, pts[:, None], pts[None], quad_nodes=2000)
+            coarse = analytic.free_scalar_g2(pts[:, None], pts[None], **_free(spec), quad_nodes=2000)
             systematic = np.abs(exact - coarse).max()
             assert systematic < 1e-8
     assert exact.shape == (len(pts), len(pts))
@@ -164,8 +183,8 @@ def test_free_scalar_large_cutoff_approaches_continuum_propagator():
     for d in (1, 2, 3):
         spec = NeuralFieldSpec("free_scalar", 1, dim=d, mass=1.0, cutoff=400.0)
         x, y = np.zeros(d), np.full(d, 1.0 / math.sqrt(d))  # r = 1
-        finite = analytic.free_scalar_g2(spec, x, y, quad_nodes=40000)
-        cont = analytic.free_scalar_g2(spec, x, y, cutoff=math.inf)
+        finite = analytic.free_scalar_g2(x, y, **_free(spec), quad_nodes=40000)
+        cont = analytic.free_scalar_g2(x, y, **_free(spec), kmax=math.inf)
         # tail ∫_Λ^∞ is O(1/(Λ r)) (d = 1: O(1/Λ²)); 1% at Λ r = 400
         assert abs(finite / cont - 1) < 1e-2
 
@@ -173,7 +192,8 @@ def test_free_scalar_large_cutoff_approaches_continuum_propagator():
 def test_nnft_ho_is_hashimoto_eq_2_5():
     """4Λ G2/σ_a² equals ∫_{−Λ}^{Λ} cos(bτ)/(b² + ω²) db, → (π/ω) e^{−ω|τ|} as Λ → ∞."""
     spec = NeuralFieldSpec("nnft_ho", 1, mass=1.3, cutoff=2000.0)
-    g = analytic.nnft_ho_g2(spec, 0.0, 0.8, quad_nodes=200000) * 4 * spec.cutoff
+    m2 = nf.moments(spec)[0]
+    g = analytic.nnft_ho_g2(0.0, 0.8, m2=m2, omega=spec.mass, cutoff=spec.cutoff, quad_nodes=200000) * 4 * spec.cutoff
     assert abs(g - math.pi / 1.3 * math.exp(-1.3 * 0.8)) < 2e-3
 
 

@@ -1,7 +1,7 @@
 """Open boundaries (fixed ends, half line): the exact column is what the Monte Carlo estimates.
 
 With pinned or free ends the path ensemble is not translation invariant, and the Monte Carlo
-averages every observable over a window of interior sites (``lattice.window_sites``: for the
+averages every observable over a window of interior sites (``windows.window_sites``: for the
 17-site paths here, sites 4..12). Its exact value is the same average, site by site and pair
 by pair, of transfer-matrix expectation values — not the value at the middle site (issue #10:
 fixed ends x = 1, β = 4, 16 slices, V = x²/2 + x⁴: ⟨x²⟩ 0.25727 on the window, 0.25399 at the

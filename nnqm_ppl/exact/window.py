@@ -2,7 +2,7 @@
 
 With pinned or free ends the path ensemble is not translation invariant: ``⟨f(x_j)⟩`` depends on
 the site ``j``. The Monte Carlo averages every observable over the interior window of
-:func:`nnqm_ppl.observables.lattice.window_sites` (one definition for both sides), so the exact
+:func:`nnqm_ppl.windows.window_sites` (one definition for both sides), so the exact
 value of what it estimates is the same average, site by site, of transfer-matrix expectation
 values (:class:`~nnqm_ppl.exact.transfer.TransferMatrix`, products of powers of ``T`` between the
 boundary vectors). With ``W = (w_1 … w_M)`` the window sites and
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from nnqm_ppl.exact.transfer import TransferMatrix
-from nnqm_ppl.observables.lattice import pair_means, window_sites
+from nnqm_ppl.windows import pair_means, window_sites
 
 __all__ = ["path_sites", "window_density", "window_exact"]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import jax
@@ -18,21 +17,17 @@ import numpyro
 import numpyro.distributions as dist
 from jax.scipy.linalg import solve_triangular
 
-from nnqm_ppl.exact import analytic
 from nnqm_ppl.exact.diagonalize import semiclassical_box
 from nnqm_ppl.exact.transfer import periodic_correlator, quadrature_spacing
 from nnqm_ppl.fitting.data import CorrelatorData
 from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import FitTask, NeuralFieldSpec, PathIntegralSpec, Prior, SpecError
+from nnqm_ppl.theories.neural_field import ARCHITECTURES
 from nnqm_ppl.theories.path_integral import lattice_from_spec
 
 #: States the quadrature grid of a coupling fit must resolve (the test suite checks the grid's
 #: correlator against the default transfer matrix to 1e-6 relative).
 _FIT_STATES = 4
-
-#: Gauss–Legendre nodes of the free-scalar integral in a network fit (12 panels of 32).
-_FIT_QUAD_NODES = 400
-
 
 def coupling_grid(lattice: Any, potentials: list[Potential], box_scale: float = 1.5) -> np.ndarray:
     """A fixed quadrature grid good for every potential of a prior's range.
@@ -83,15 +78,11 @@ def network_correlator(
 ) -> jax.Array:
     """Closed-form G2 or G4c of a neural-field ensemble, in JAX (for NUTS).
 
-    The formulas of :mod:`nnqm_ppl.exact.analytic.cosine` on the fitted parameters, with
-    Gaussian output weights (m2 = σ_a², m4 = 3σ_a⁴):
-
-    - Cos-net G2(r) = (σ_a²/2) exp(−σ_b² r²/2d) (Halverson S11), at x = 0, y = r ê_1;
-    - Cos-net G4c at x1 = x2 = 0, x3 = x4 = s ê_1: [m4 (χ(2s) + 2)/8 − m2² (1/4 + χ(s)²/2)] / N
-      with χ(v) = exp(−σ_b² v²/2d) (Halverson eq. 8 with H4 of eq. 23);
-    - Cauchy G2(τ) = (σ_a²/2) e^{−m|τ|} (eqs. 31-33);
-    - free scalar, d = 1: G2(r) = σ_a²/(4Λ) ∫_{−Λ}^{Λ} dk cos(kr)/(k² + m²) (eq. 29), by
-      composite Gauss–Legendre quadrature (:data:`_FIT_QUAD_NODES` nodes).
+    Dispatches to the :class:`~nnqm_ppl.theories.neural_field.NetworkFit` of the architecture's
+    entry in :data:`~nnqm_ppl.theories.neural_field.ARCHITECTURES`: the formulas of
+    :mod:`nnqm_ppl.exact.analytic` on the fitted parameters, with Gaussian output weights
+    (m2 = σ_a², m4 = 3σ_a⁴): Cos-net G2 (Halverson S11) and G4c at x1 = x2 = 0, x3 = x4 = s ê_1
+    (eqs. 8, 23), Cauchy G2 (eqs. 31-33), the d = 1 free scalar G2 (eq. 29, by quadrature).
 
     Parameters
     ----------
@@ -110,19 +101,7 @@ def network_correlator(
     -------
     jax.Array
     """
-    r = jnp.asarray(tau)
-    m2 = params["sigma_a"] ** 2
-    if architecture == "free_scalar":
-        return analytic.free_scalar_radial(r, m2, params["mass"], cutoff, 1, quad_nodes=_FIT_QUAD_NODES)
-    if architecture == "cauchy":
-        char = partial(analytic.cauchy_char, mass=params["mass"])
-        return analytic.cosine_g2(m2, char, jnp.zeros((len(r), 1)), r[:, None])
-    char = partial(analytic.gauss_char, sigma_b=params["sigma_b"], dim=dim)
-    zero = jnp.zeros((len(r), dim))
-    far = zero.at[:, 0].set(r)
-    if observable == "G4c":
-        return analytic.cosine_g4c(m2, 3 * m2**2, params["width"], char, zero, zero, far, far)
-    return analytic.cosine_g2(m2, char, zero, far)
+    return ARCHITECTURES[architecture].fits[observable].correlator(params, tau, dim, cutoff)
 
 
 # --------------------------------------------------------------------------------------------

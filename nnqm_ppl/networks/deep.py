@@ -40,6 +40,7 @@ from numpyro.infer import Predictive
 
 from nnqm_ppl.networks.kkl import PRIORS, karhunen_loeve
 from nnqm_ppl.networks.processes import vector_ou_paths
+from nnqm_ppl.networks.protocol import ExactSampler, record_output
 
 __all__ = ["ACTIVATIONS", "DeepNetwork", "SplitNetwork", "ou_split"]
 
@@ -143,6 +144,15 @@ class DeepNetwork:
         y = h @ params["w_out"]
         return y + params["b_out"] if self.sigma_b > 0 else y
 
+    def model(self, x: jnp.ndarray) -> None:
+        """The :class:`~nnqm_ppl.networks.protocol.RandomNetwork` model: :meth:`prior`, and the output
+        on the input values ``x`` recorded as the site ``"x"``."""
+        record_output(self.prior, self.forward, x)
+
+    def exact_sampler(self) -> ExactSampler:
+        """Exact draws of the parameters: :meth:`draw_params`."""
+        return self.draw_params
+
     def draw_params(self, key: jax.Array, n_paths: int) -> dict[str, jnp.ndarray]:
         """Exact prior draws, one network per path (leading axis ``n_paths``)."""
         return Predictive(self.prior, num_samples=int(n_paths))(key)
@@ -214,10 +224,18 @@ class SplitNetwork:
         minus = params["theta_minus"] @ self.h(u)
         return even + jnp.where(t > 0, plus, minus)
 
+    def model(self, t: jnp.ndarray) -> None:
+        """The :class:`~nnqm_ppl.networks.protocol.RandomNetwork` model: :meth:`prior`, and the path
+        at the times ``t`` recorded as the site ``"x"``."""
+        record_output(self.prior, self.forward, t)
+
+    def exact_sampler(self) -> ExactSampler:
+        """Exact draws of the parameters (``Predictive`` of :meth:`prior`)."""
+        return lambda key, n: Predictive(self.prior, num_samples=int(n))(key)
+
     def draw(self, key: jax.Array, n_paths: int, t: jnp.ndarray) -> jnp.ndarray:
         """Exact paths for ``n_paths`` i.i.d. parameter draws, shape (n_paths, n_t)."""
-        params = Predictive(self.prior, num_samples=int(n_paths))(key)
-        return self.forward(params, t)
+        return self.forward(self.exact_sampler()(key, n_paths), t)
 
 
 def ou_split(

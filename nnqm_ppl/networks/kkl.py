@@ -52,6 +52,7 @@ import numpyro
 import numpyro.distributions as dist
 
 from nnqm_ppl.kernels import KERNELS, Kernel, kernel, positive
+from nnqm_ppl.networks.protocol import ExactSampler, record_output
 
 __all__ = ["KERNELS", "PRIORS", "kernel", "KarhunenLoeve", "karhunen_loeve"]
 
@@ -138,6 +139,15 @@ class KarhunenLoeve:
         """Pure forward ``μ(t) + Σ_k θ_k f_k(t)``; ``params["theta"]`` of shape (..., K)."""
         t = jnp.atleast_1d(jnp.asarray(t, dtype=jnp.float64))
         return self.mean(t) + params["theta"] @ self.basis(t)
+
+    def model(self, t: jnp.ndarray) -> None:
+        """The :class:`~nnqm_ppl.networks.protocol.RandomNetwork` model: :meth:`prior`, and the path
+        at the times ``t`` recorded as the site ``"x"``."""
+        record_output(self.prior, self.forward, t)
+
+    def exact_sampler(self) -> ExactSampler:
+        """Exact draws of the parameters: ``{"theta": draw_theta(key, n)}``."""
+        return lambda key, n: {"theta": self.draw_theta(key, n)}
 
     def draw_theta(self, key: jax.Array, n_paths: int) -> jnp.ndarray:
         """Exact i.i.d. draws of θ from the prior, shape (n_paths, K)."""

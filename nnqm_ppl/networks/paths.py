@@ -285,6 +285,18 @@ class PathNetwork:
         x = numpyro.deterministic("x", self.forward(theta))
         numpyro.factor("weight", self.log_weight(theta, x))
 
+    def exact_sampler(self) -> Callable[[jax.Array, int], Array] | None:
+        """Exact draws of θ (:class:`~nnqm_ppl.networks.protocol.RandomNetwork`), where they exist.
+
+        The ``fourier`` network with the matched reference of a quadratic V has a constant weight,
+        so θ ~ N(0, 1) is exact (as in :func:`exact_path_sampler`); None for every other case.
+        """
+        lat = self.lattice
+        if self.name != "fourier" or not is_quadratic(self.potential) or (
+                self.reference != reference_gaussian(self.potential, lat.mass, lat.hbar)):
+            return None
+        return lambda key, n: jax.random.normal(key, (n, self.n_params))
+
 
 def path_network(
     lattice: Lattice,

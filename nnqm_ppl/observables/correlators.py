@@ -289,7 +289,7 @@ def correlators(
     Parameters
     ----------
     net : Network
-        The architecture (e.g. :func:`nnqm_ppl.networks.neurons.network_from_spec`).
+        The architecture (e.g. :func:`nnqm_ppl.theories.neural_field.network_from_spec`).
     key : Array
         PRNG key; the same key gives the same numbers.
     points : array_like, shape (P, d)

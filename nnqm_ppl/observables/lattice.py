@@ -4,8 +4,9 @@ Paths arrive as an array ``x`` of shape ``(chain, draw, L)``: ``L = N`` sites ``
 for a periodic lattice (``τ_n = n a``, ``x_N ≡ x_0``), ``L = N + 1`` sites for fixed ends or the
 half-line.
 
-Which sites enter an average is decided once, by :func:`window_sites` (used by :func:`window` here
-and by the exact window averages of :mod:`nnqm_ppl.exact.window`, so the two cannot drift apart):
+Which sites enter an average is decided once, by :func:`nnqm_ppl.windows.window_sites` (used by
+:func:`window` here and by the exact window averages of :mod:`nnqm_ppl.exact.window`, so the two
+cannot drift apart):
 
 * ``"periodic"`` — every site; the correlator averages over all ``N`` translations (exact circular
   correlation by FFT).
@@ -24,68 +25,19 @@ distribution, so its mean over draws is the estimate and its ArviZ MCSE the erro
 
 from __future__ import annotations
 
-from typing import Literal
-
-import jax.numpy as jnp
 import numpy as np
 
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
+from nnqm_ppl.windows import Boundary, is_periodic, pair_means, window_sites
 
 __all__ = [
-    "Boundary",
     "window",
-    "window_sites",
-    "is_periodic",
     "site_mean_series",
     "correlator_series",
     "cross_correlator_series",
     "correlator",
     "connected_correlator",
-    "pair_means",
 ]
-
-Boundary = Literal["periodic", "open", "fixed", "half_line"]
-_BOUNDARIES = ("periodic", "open", "fixed", "half_line")
-
-
-def is_periodic(boundary: Boundary) -> bool:
-    """Whether ``boundary`` wraps (``x_N ≡ x_0``); raises ``ValueError`` for an unknown name."""
-    if boundary not in _BOUNDARIES:
-        raise ValueError(f"boundary must be one of {_BOUNDARIES}, got {boundary!r}")
-    return boundary == "periodic"
-
-
-def window_sites(length: int, boundary: Boundary = "periodic", skip: int | None = None) -> range:
-    """The indices of the sites of a path of ``length`` sites that enter translation averages.
-
-    Parameters
-    ----------
-    length : int
-        ``L``, the number of sites of the path (``N`` periodic, ``N + 1`` fixed or half-line:
-        the full path ``x_0 … x_N`` of :func:`nnqm_ppl.physics.full_path`).
-    boundary : {"periodic", "open", "fixed", "half_line"}
-        See the module docstring.
-    skip : int, optional
-        Sites dropped at each end of an open path. Default ``0`` for ``"periodic"`` and
-        ``"open"``, ``L // 4`` for ``"fixed"`` and ``"half_line"`` (the interior half of the path).
-
-    Returns
-    -------
-    range
-        ``range(skip, L − skip)``: the ``M`` window sites. Averages over the window use, for a
-        separation ``n``, the ``M − n`` pairs ``(j, j + n)`` with both sites in it (all ``M``
-        pairs, wrapping round, on a periodic path); links are the pairs at ``n = 1`` and the
-        interior sites (both neighbours in the window) are ``range(skip + 1, L − skip − 1)``.
-    """
-    periodic = is_periodic(boundary)
-    if skip is None:
-        skip = length // 4 if boundary in ("fixed", "half_line") else 0
-    if periodic and skip:
-        raise ValueError("a periodic path has no ends to skip")
-    if skip < 0 or length - 2 * skip < 2:
-        raise ValueError(f"skip={skip} leaves fewer than 2 of the {length} sites")
-    return range(skip, length - skip)
-
 
 def window(x: np.ndarray, boundary: Boundary = "periodic", skip: int | None = None) -> np.ndarray:
     """The sites of each path that enter translation averages (those of :func:`window_sites`).
@@ -95,7 +47,7 @@ def window(x: np.ndarray, boundary: Boundary = "periodic", skip: int | None = No
     x : array_like, shape (chain, draw, L)
         Lattice paths (trailing axes after ``L`` are carried along).
     boundary, skip
-        See :func:`window_sites`.
+        See :func:`~nnqm_ppl.windows.window_sites`.
 
     Returns
     -------
@@ -230,25 +182,6 @@ def site_mean_series(
     return (window(x, boundary, skip) ** power).mean(axis=2)
 
 
-def pair_means(means: jnp.ndarray, n_tau: int) -> jnp.ndarray:
-    r"""``(1/(M − n)) Σ_j ō_j ō_{j+n}`` for ``n = 0 … n_tau − 1``: the disconnected part of a
-    window-averaged correlator, over the same ``M − n`` pairs as :func:`correlator_series`.
-
-    Parameters
-    ----------
-    means : array, shape (M,)
-        Means ``ō_j`` of the operator at the ``M`` window sites (a JAX or NumPy array).
-    n_tau : int
-        Number of separations (``≤ M``).
-
-    Returns
-    -------
-    jax.Array, shape (n_tau,)
-    """
-    m = means.shape[-1]
-    return jnp.stack([jnp.mean(means[: m - n] * means[n:]) for n in range(n_tau)])
-
-
 def connected_correlator(
     x: np.ndarray,
     power: int = 1,
@@ -273,7 +206,7 @@ def connected_correlator(
 
     .. math:: C_c(τ_n) = \overline{c(n)} - \frac{1}{M - n} \sum_j \bar{o}_j \bar{o}_{j+n}
 
-    (:func:`pair_means` of the per-site means). The error is the MCSE of the linearised series.
+    (:func:`~nnqm_ppl.windows.pair_means` of the per-site means). The error is the MCSE of the linearised series.
 
     Parameters
     ----------

@@ -26,7 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate, mean_estimate
-from nnqm_ppl.observables.lattice import Boundary, is_periodic, window
+from nnqm_ppl.observables.lattice import window
+from nnqm_ppl.windows import Boundary, is_periodic
 
 __all__ = [
     "moment",

@@ -21,7 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnqm_ppl.observables.estimate import derived_estimate, mean_estimate
-from nnqm_ppl.observables.lattice import Boundary, window
+from nnqm_ppl.observables.lattice import window
+from nnqm_ppl.windows import Boundary
 
 __all__ = ["bin_fraction_series", "position_density", "psi0"]
 

@@ -7,11 +7,10 @@ import jax
 from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import check_gates
 from nnqm_ppl.figures.correlators import correlators_figure
-from nnqm_ppl.networks.neurons import network_from_spec
 from nnqm_ppl.observables.correlators import CorrelatorResult, correlators
 from nnqm_ppl.spec import Job
 from nnqm_ppl.tasks import Observable, TaskResult
-from nnqm_ppl.theories.neural_field import exact_correlators
+from nnqm_ppl.theories.neural_field import exact_correlators, network_from_spec
 
 __all__ = ["OBSERVABLES", "run"]
 

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import operator
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
-
-if TYPE_CHECKING:
-    from nnqm_ppl.spec import NeuralFieldSpec
 
 __all__ = ["PAIRINGS_4", "a_moments", "iid_g4c", "iid_g6c", "point", "sq_norm"]
 
@@ -43,14 +38,18 @@ def sq_norm(v: ArrayLike) -> ArrayLike:
     return (v * v).sum(axis=-1)
 
 
-def a_moments(spec: NeuralFieldSpec) -> tuple[float, float, float]:
+def a_moments(scale: float, a_prior: str = "gaussian", a_modes: float = 1.0) -> tuple[float, float, float]:
     """Scaled moments m_k = N^{k/2} E[a^k] of the output weights, k = 2, 4, 6.
 
     Parameters
     ----------
-    spec : NeuralFieldSpec
-        Uses ``sigma_a``, ``a_prior``, ``a_modes`` and ``architecture``: Gauss-net's a has
-        variance σ_a²/(2N) (eq. S13); ``cos_theta`` has fixed a = N^{-1/2} (m_k = 1).
+    scale : float
+        s, the scale of P(a) in units of N^{-1/2}: σ_a for most architectures, σ_a/sqrt(2) for
+        Gauss-net (a has variance σ_a²/(2N), eq. S13).
+    a_prior : {"gaussian", "mixture"}
+        P(a), as :func:`nnqm_ppl.networks.neurons.a_distribution`.
+    a_modes : float
+        μ/s of the mixture's modes.
 
     Returns
     -------
@@ -58,12 +57,10 @@ def a_moments(spec: NeuralFieldSpec) -> tuple[float, float, float]:
         Gaussian a: (s², 3s⁴, 15s⁶) with s² = N E[a²]. Mixture ½N(±μ, τ²):
         (μ² + τ², μ⁴ + 6μ²τ² + 3τ⁴, μ⁶ + 15μ⁴τ² + 45μ²τ⁴ + 15τ⁶), μ = a_modes·s, τ = s/4.
     """
-    if spec.architecture == "cos_theta":
-        return 1.0, 1.0, 1.0
-    s = spec.sigma_a / (math.sqrt(2.0) if spec.architecture == "gaussnet" else 1.0)
-    if spec.a_prior == "gaussian":
+    s = scale
+    if a_prior == "gaussian":
         return s**2, 3 * s**4, 15 * s**6
-    mu, tau = spec.a_modes * s, _MIXTURE_SPREAD * s
+    mu, tau = a_modes * s, _MIXTURE_SPREAD * s
     return (
         mu**2 + tau**2,
         mu**4 + 6 * mu**2 * tau**2 + 3 * tau**4,

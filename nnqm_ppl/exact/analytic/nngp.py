@@ -4,29 +4,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from nnqm_ppl.exact.analytic.iid import a_moments, point, sq_norm
-
-if TYPE_CHECKING:
-    from nnqm_ppl.spec import NeuralFieldSpec
+from nnqm_ppl.exact.analytic.iid import point, sq_norm
 
 __all__ = ["mlp_g2", "nngp_g2_quadrature"]
 
 
-def _nngp_cov(spec: NeuralFieldSpec, x: np.ndarray, y: np.ndarray):
-    sw2, sb2 = spec.sigma_w**2 / spec.dim, spec.sigma_b**2
+def _nngp_cov(sigma_w: float, sigma_b: float, dim: int, x: np.ndarray, y: np.ndarray):
+    sw2, sb2 = sigma_w**2 / dim, sigma_b**2
     kxx = sb2 + sw2 * sq_norm(x)
     kyy = sb2 + sw2 * sq_norm(y)
     kxy = sb2 + sw2 * np.sum(x * y, axis=-1)
     return kxx, kxy, kyy
 
 
-def mlp_g2(spec: NeuralFieldSpec, x: ArrayLike, y: ArrayLike) -> np.ndarray | None:
+def mlp_g2(
+    x: ArrayLike, y: ArrayLike, *, m2: float, activation: str, sigma_w: float, sigma_b: float, dim: int
+) -> np.ndarray | None:
     """NNGP two-point function σ_a² E[act(u) act(v)] where closed forms exist.
 
     (u, v) is Gaussian with covariance K(x, y) = σ_b² + σ_w² x·y/d.
@@ -37,20 +35,24 @@ def mlp_g2(spec: NeuralFieldSpec, x: ArrayLike, y: ArrayLike) -> np.ndarray | No
 
     Parameters
     ----------
-    spec : NeuralFieldSpec
-        Uses ``activation``, ``sigma_a``/``a_prior``, ``sigma_w``, ``sigma_b``, ``dim``.
     x, y : array_like, shape (..., d)
         Points.
+    m2 : float
+        N E[a²].
+    activation : {"erf", "relu", "tanh"}
+    sigma_w, sigma_b : float
+        w ~ N(0, σ_w²/d) per component, b ~ N(0, σ_b²).
+    dim : int
+        d.
 
     Returns
     -------
     ndarray or None
     """
-    kxx, kxy, kyy = _nngp_cov(spec, point(x, spec.dim), point(y, spec.dim))
-    m2 = a_moments(spec)[0]
-    if spec.activation == "erf":
+    kxx, kxy, kyy = _nngp_cov(sigma_w, sigma_b, dim, point(x, dim), point(y, dim))
+    if activation == "erf":
         return m2 * (2 / math.pi) * np.arcsin(2 * kxy / np.sqrt((1 + 2 * kxx) * (1 + 2 * kyy)))
-    if spec.activation == "relu":
+    if activation == "relu":
         norm = np.sqrt(kxx * kyy)
         theta = np.arccos(np.clip(kxy / norm, -1.0, 1.0))
         return m2 * norm / (2 * math.pi) * (np.sin(theta) + (math.pi - theta) * np.cos(theta))
@@ -65,7 +67,8 @@ _ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def nngp_g2_quadrature(
-    spec: NeuralFieldSpec, x: ArrayLike, y: ArrayLike, order: int = 100
+    x: ArrayLike, y: ArrayLike, *, m2: float, activation: str, sigma_w: float, sigma_b: float, dim: int,
+    order: int = 100,
 ) -> np.ndarray:
     """NNGP two-point function by 2-D Gauss-Hermite quadrature (any activation, e.g. tanh).
 
@@ -74,10 +77,10 @@ def nngp_g2_quadrature(
 
     Parameters
     ----------
-    spec : NeuralFieldSpec
-        As for :func:`mlp_g2`.
     x, y : array_like, shape (d,)
         Two points.
+    m2, activation, sigma_w, sigma_b, dim
+        As for :func:`mlp_g2`.
     order : int
         Number of Hermite nodes per axis.
 
@@ -85,13 +88,13 @@ def nngp_g2_quadrature(
     -------
     float
     """
-    act = _ACTIVATIONS[spec.activation]
-    kxx, kxy, kyy = _nngp_cov(spec, point(x, spec.dim), point(y, spec.dim))
+    act = _ACTIVATIONS[activation]
+    kxx, kxy, kyy = _nngp_cov(sigma_w, sigma_b, dim, point(x, dim), point(y, dim))
     z, w = np.polynomial.hermite_e.hermegauss(order)
     w = w / math.sqrt(2 * math.pi)
     u = math.sqrt(kxx) * z
     cond = math.sqrt(max(kyy - kxy**2 / kxx, 0.0))
     v = (kxy / kxx) * u[:, None] + cond * z[None, :]
     f = np.asarray(act(u))[:, None] * np.asarray(act(v))
-    return a_moments(spec)[0] * float(w @ f @ w)
+    return m2 * float(w @ f @ w)
 

@@ -38,9 +38,9 @@ independent of everything else).
 Modules, by architecture family: :mod:`~nnqm_ppl.networks.neurons.network` (the shared
 :class:`Network`, P(a), input points, exact draws), :mod:`~nnqm_ppl.networks.neurons.kernels`
 (:func:`sincos`, :class:`BoxMullerNormal`), :mod:`~nnqm_ppl.networks.neurons.cosine` (cosine
-neurons), :mod:`~nnqm_ppl.networks.neurons.gaussnet`, :mod:`~nnqm_ppl.networks.neurons.mlp`, and
-:mod:`~nnqm_ppl.networks.neurons.from_spec` (:func:`network_from_spec`). Every public name is
-importable from this package.
+neurons), :mod:`~nnqm_ppl.networks.neurons.gaussnet` and :mod:`~nnqm_ppl.networks.neurons.mlp`.
+Every public name is importable from this package. A network never sees a spec: the ``neural_field``
+model file is turned into one by :func:`nnqm_ppl.theories.neural_field.network_from_spec`.
 """
 
 from nnqm_ppl.networks.neurons.cosine import (
@@ -53,7 +53,6 @@ from nnqm_ppl.networks.neurons.cosine import (
     ib_cosnet,
     nnft_ho,
 )
-from nnqm_ppl.networks.neurons.from_spec import network_from_spec
 from nnqm_ppl.networks.neurons.gaussnet import gaussnet
 from nnqm_ppl.networks.neurons.kernels import BoxMullerNormal, sincos
 from nnqm_ppl.networks.neurons.kernels import _cos_quarter as _cos_quarter  # tested beside sincos
@@ -85,7 +84,6 @@ __all__ = [
     "mlp",
     "cos_theta",
     "ib_cosnet",
-    "network_from_spec",
     "as_points",
     "sample_params",
     "sample_fields",

@@ -18,6 +18,7 @@ import numpyro.distributions as dist
 from numpyro import handlers
 
 from nnqm_ppl.networks.neurons.kernels import BoxMullerNormal
+from nnqm_ppl.networks.protocol import ExactSampler, record_output
 
 __all__ = [
     "Network",
@@ -123,6 +124,15 @@ class Network:
             The field of every network in the batch at every point.
         """
         return jnp.einsum("...n,...np->...p", self.readout(params), self.neurons(params, x))
+
+    def model(self, x: jax.typing.ArrayLike) -> None:
+        """The :class:`~nnqm_ppl.networks.protocol.RandomNetwork` model: ``prior``, and φ at the
+        points ``x`` (:func:`as_points`) recorded as the site ``"x"``."""
+        record_output(self.prior, self.forward, as_points(x, self.dim))
+
+    def exact_sampler(self) -> ExactSampler:
+        """Exact draws of the parameters: :func:`sample_params` with this network."""
+        return partial(sample_params, self)
 
 
 def a_distribution(
