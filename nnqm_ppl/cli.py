@@ -1,6 +1,7 @@
 """``nnqm``: parse -> spec -> run -> report -> exit code.
 
-Exit codes: 0 done and gates passed; 2 bad input (one line on stderr, no traceback), including
+Exit codes: 0 done and gates passed (also when the reader of stdout stops early, as ``| head``
+does); 2 bad input (one line on stderr, no traceback), including
 an ``--out`` that cannot be created or written, one that another run holds, or one that holds a
 finished run of another job, spec or seed (without ``--force``); 3 gates failed (everything still
 written, the summary says why), or numerical trouble before any draw (a log density NaN or
@@ -279,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nnqm: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader of stdout stopped early (``nnqm exact FILE | head``): what it read is all it
+        # asked for. Point stdout at /dev/null so that the interpreter's final flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the command's last line of defence
         if os.environ.get("NNQM_DEBUG"):
             raise

@@ -97,3 +97,17 @@ def test_main_job_anharmonic(tmp_path, capsys):
         assert (out / f"{png}.png").stat().st_size > 1000, png
     table = capsys.readouterr().out
     assert "continuum" in table and "gap" in table
+
+
+def test_exact_piped_into_a_reader_that_stops_early_is_quiet():
+    """``nnqm exact FILE | head``: a closed stdout is the reader's choice, not an error (exit 0, no stderr)."""
+    import subprocess
+    import sys
+
+    model = Path(__file__).resolve().parent.parent / "models" / "harmonic.toml"
+    proc = subprocess.Popen([sys.executable, "-m", "nnqm_ppl.cli", "exact", str(model)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command has imported anything, so its first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0, err
+    assert err == ""
