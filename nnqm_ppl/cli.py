@@ -269,6 +269,35 @@ def cmd_list(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "exact": cmd_exact, "diagnose": cmd_diagnose, "list": cmd_list}
 
 
+def _map_usage() -> tuple[int, int] | None:
+    """(memory mappings of this process, the kernel's limit ``vm.max_map_count``), or None off Linux."""
+    try:
+        limit = int(Path("/proc/sys/vm/max_map_count").read_text())
+        with open("/proc/self/maps", "rb") as maps:
+            return sum(1 for _ in maps), limit
+    except (OSError, ValueError):
+        return None
+
+
+def _release_compiled_code() -> None:
+    """Free the compiled programs of finished commands once the process nears its mapping limit.
+
+    Each in-process ``nnqm run`` keeps about 1 000 memory mappings of compiled code (measured:
+    BENCHMARKS.md), so a loop of runs in one Python process (a benchmark, a notebook) would reach
+    ``vm.max_map_count`` (65 530 by default) and abort inside XLA. Clearing JAX's caches frees them
+    at the price of compiling again (from the persistent cache) in the next run, so it is done only
+    past half the limit.
+    """
+    usage = _map_usage()
+    if usage is not None and usage[0] > usage[1] // 2:
+        import gc
+
+        import jax
+
+        jax.clear_caches()
+        gc.collect()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nnqm`` console script."""
     args = _parser().parse_args(argv)
@@ -290,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"nnqm: error: {exc.__class__.__name__}: {exc} (NNQM_DEBUG=1 shows the traceback)", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        _release_compiled_code()
 
 
 if __name__ == "__main__":

@@ -111,3 +111,29 @@ def test_exact_piped_into_a_reader_that_stops_early_is_quiet():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=300) == 0, err
     assert err == ""
+
+
+@pytest.mark.parametrize("used, cleared", [(1_000, False), (40_000, True)])
+def test_compiled_code_is_released_only_near_the_mapping_limit(monkeypatch, capsys, used, cleared):
+    """A loop of in-process commands frees JAX's compiled programs past half of vm.max_map_count
+    (each run keeps ~1 000 mappings; at the limit XLA aborts), and only there (it costs a recompile)."""
+    import jax
+
+    from nnqm_ppl import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "_map_usage", lambda: (used, 65_530))
+    monkeypatch.setattr(jax, "clear_caches", lambda: calls.append(True))
+    assert main(["list"]) == 0
+    assert bool(calls) is cleared
+    capsys.readouterr()
+
+
+def test_map_usage_reads_this_process():
+    from nnqm_ppl import cli
+
+    usage = cli._map_usage()
+    if usage is None:
+        pytest.skip("no /proc/self/maps on this system")
+    used, limit = usage
+    assert 0 < used < limit
