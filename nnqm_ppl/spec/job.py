@@ -106,8 +106,8 @@ class Job:
 class TaskSchema(Protocol):
     """What the job loader needs of a task (the registry :data:`nnqm_ppl.tasks.TASKS` supplies it)."""
 
-    def read_fields(self, t: Table, model: Any) -> Any:
-        """The task's own top-level fields of ``t``, validated against ``model``."""
+    def read_fields(self, t: Table, model: Any, sampler: SamplerSpec) -> Any:
+        """The task's own top-level fields of ``t``, validated against ``model`` and ``sampler``."""
 
     def observable_names(self, model: Any) -> dict[str, str | None]:
         """Every observable the task knows, in order: None where ``model`` has it, else why not."""
@@ -156,9 +156,9 @@ def load_model(path: str | Path, overrides: Iterable[str] = ()) -> Any:
 def load_job(path: str | Path, tasks: Mapping[str, TaskSchema], overrides: Iterable[str] = ()) -> Job:
     """Load and validate a job file with its model and ``--set`` overrides.
 
-    The fields are checked in this order: title, task, model, the task's own fields, sampler,
-    gates, observables (last: a task may import its observable table only then), and finally
-    unknown top-level keys.
+    The fields are checked in this order: title, task, model, sampler, the task's own fields
+    (which may depend on the model and the sampler), gates, observables (last: a task may import
+    its observable table only then), and finally unknown top-level keys.
 
     Parameters
     ----------
@@ -202,8 +202,8 @@ def load_job(path: str | Path, tasks: Mapping[str, TaskSchema], overrides: Itera
     if "model" not in raw:
         raise top.error("model", "required field is missing")
     model = read_model(top.table("model"))
-    task_spec = tasks[task].read_fields(top, model)
     sampler = _sampler(top.table("sampler"))
+    task_spec = tasks[task].read_fields(top, model, sampler)
     gates = _gates(top.table("gates"))
     obs_t = top.table("observables")
     available = tasks[task].observable_names(model)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nnqm_ppl.spec import Job, Table
+from nnqm_ppl.spec import Job, SamplerSpec, Table
 from nnqm_ppl.spec import job as jobs
 from nnqm_ppl.tasks import correlators_schema, fit_schema, nnqm_schema, sample_schema
 
@@ -67,7 +67,7 @@ class Task:
     name : str
         The job's ``task``.
     schema : callable
-        ``schema(table, model) -> task spec``: reads and checks the task's own job fields.
+        ``schema(table, model, sampler) -> task spec``: reads and checks the task's own job fields.
     observables : str
         Module holding the observable table ``OBSERVABLES`` (name -> :class:`Observable`).
     run : str
@@ -75,13 +75,13 @@ class Task:
     """
 
     name: str
-    schema: Callable[[Table, Any], Any]
+    schema: Callable[[Table, Any, SamplerSpec], Any]
     observables: str
     run: str
 
-    def read_fields(self, t: Table, model: Any) -> Any:
+    def read_fields(self, t: Table, model: Any, sampler: SamplerSpec) -> Any:
         """The task's own fields of the job table ``t``."""
-        return self.schema(t, model)
+        return self.schema(t, model, sampler)
 
     def table(self) -> dict[str, Observable]:
         """The observable table (imports its module)."""
@@ -139,10 +139,10 @@ def runner(task: str) -> Callable[[Job, jax.Array, bool, Checkpoint | None], Tas
 
 
 def load_job(path: str | Path, overrides: Iterable[str] = ()) -> Job:
-    """:func:`nnqm_ppl.jobs.load_job` with the registry :data:`TASKS`."""
+    """:func:`nnqm_ppl.spec.job.load_job` with the registry :data:`TASKS`."""
     return jobs.load_job(path, TASKS, overrides)
 
 
 def load_file(path: str | Path, overrides: Iterable[str] = ()) -> Job | Any:
-    """:func:`nnqm_ppl.jobs.load_file` (a job or a model file) with the registry :data:`TASKS`."""
+    """:func:`nnqm_ppl.spec.job.load_file` (a job or a model file) with the registry :data:`TASKS`."""
     return jobs.load_file(path, TASKS, overrides)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nnqm_ppl.spec import NeuralFieldSpec, Table
+from nnqm_ppl.spec import NeuralFieldSpec, SamplerSpec, Table
 from nnqm_ppl.spec.reader import check_float
 
 __all__ = ["CorrelatorsTask", "read"]
@@ -21,7 +21,7 @@ class CorrelatorsTask:
     orders: tuple[int, ...] = (2, 4)
 
 
-def read(t: Table, model: Any) -> CorrelatorsTask:
+def read(t: Table, model: Any, sampler: SamplerSpec) -> CorrelatorsTask:
     """The ``correlators`` job's own fields: ``points`` (each of the field's dim), ``networks``,
     ``chunk``, ``orders`` (among 2, 4, 6; an order n > 2 needs n points)."""
     if not isinstance(model, NeuralFieldSpec):

@@ -15,6 +15,7 @@ from nnqm_ppl.spec import (
     NeuralFieldSpec,
     PathIntegralSpec,
     Prior,
+    SamplerSpec,
     SpecError,
     Table,
 )
@@ -67,7 +68,7 @@ def _fit_parameters(f: Table, kind: str, model: Any) -> tuple[tuple[str, ...], d
     return tuple(names), {n: Prior("lognormal", values[n], 1.0) for n in names}
 
 
-def read(t: Table, model: Any) -> FitTask:
+def read(t: Table, model: Any, sampler: SamplerSpec) -> FitTask:
     """The ``fit`` job's ``data`` (resolved beside the job, or the working directory for ``--set``)
     and ``[fit]`` table, checked against the model."""
     where = t.origin("data")

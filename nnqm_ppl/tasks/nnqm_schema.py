@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nnqm_ppl.spec import PROCESS_SPECS, Table
+from nnqm_ppl.spec import PROCESS_SPECS, SamplerSpec, Table
 
 __all__ = ["RP_FAMILIES", "NNQMTask", "read"]
 
@@ -43,14 +43,13 @@ class NNQMTask:
     threshold: float = 5.0
 
 
-def read(t: Table, model: Any) -> NNQMTask:
+def read(t: Table, model: Any, sampler: SamplerSpec) -> NNQMTask:
     """The ``nnqm`` job's own fields; the task draws paths exactly, so ``sampler.method`` must be 'exact'."""
     if not isinstance(model, PROCESS_SPECS):
         raise t.error("model", f"task 'nnqm' needs an ou, deep_nnqm or kkl model, got {model.kind!r}")
-    sampler = t.data.get("sampler", {})
-    method = sampler.get("method", "nuts") if isinstance(sampler, dict) else None
-    if method != "exact":
-        raise t.error("sampler.method", f"task 'nnqm' draws paths exactly: set method = 'exact', got {method!r}")
+    if sampler.method != "exact":
+        raise t.error("sampler.method",
+                      f"task 'nnqm' draws paths exactly: set method = 'exact', got {sampler.method!r}")
     raw = t.raw("powers", [1, 2, 3])
     if not isinstance(raw, list) or not raw or any(isinstance(p, bool) or not isinstance(p, int) for p in raw):
         raise t.error("powers", f"expected a non-empty list of integers, got {raw!r}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from nnqm_ppl.networks.modes import is_quadratic
 from nnqm_ppl.physics import Potential
-from nnqm_ppl.spec import PathIntegralSpec, Table
+from nnqm_ppl.spec import PathIntegralSpec, SamplerSpec, Table
 
 __all__ = ["SampleTask", "read"]
 
@@ -20,14 +20,12 @@ class SampleTask:
     histogram_range: float = 2.5
 
 
-def read(t: Table, model: Any) -> SampleTask:
+def read(t: Table, model: Any, sampler: SamplerSpec) -> SampleTask:
     """The ``sample`` job's own fields (the ψ0 histograms), and what the sampler needs of the model:
     ``sampler.method = 'exact'`` draws Gaussian paths, so it needs a quadratic potential."""
     if not isinstance(model, PathIntegralSpec):
         raise t.error("model", f"task 'sample' needs a path_integral model, got {model.kind!r}")
-    sampler = t.data.get("sampler", {})
-    method = sampler.get("method") if isinstance(sampler, dict) else None
-    if method == "exact" and not is_quadratic(Potential.from_coeffs(model.potential)):
+    if sampler.method == "exact" and not is_quadratic(Potential.from_coeffs(model.potential)):
         raise t.error("sampler.method", "'exact' needs a quadratic potential; use 'nuts'")
     return SampleTask(
         histogram_bins=t.int("histogram_bins", 40, minimum=2),
