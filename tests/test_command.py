@@ -137,3 +137,19 @@ def test_map_usage_reads_this_process():
         pytest.skip("no /proc/self/maps on this system")
     used, limit = usage
     assert 0 < used < limit
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+_CATALOGUE = sorted((_ROOT / "inference").glob("*.toml")) + sorted((_ROOT / "models").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", _CATALOGUE, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_exact_of_every_shipped_file(path, capsys):
+    """``nnqm exact`` answers for every job and model in the catalogue (a fit of a neural field
+    once failed: its task has no points), with the model kind and its exact values in the JSON."""
+    assert main(["exact", str(path)]) == 0, capsys.readouterr().err
+    out = json.loads(capsys.readouterr().out)
+    expected = {"path_integral": {"lattice", "continuum"}, "neural_field": {"points", "G2"}}
+    assert expected.get(out["model"], {"dt", "gaps"}) <= set(out), sorted(out)

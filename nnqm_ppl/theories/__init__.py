@@ -34,10 +34,10 @@ def exact_values(thing: Any) -> dict:
         out = path_integral_exact(lattice_from_spec(model), Potential.from_coeffs(model.potential))
         return {"model": "path_integral", **out}
     if isinstance(model, NeuralFieldSpec):
-        if isinstance(thing, Job):
+        if isinstance(thing, Job) and hasattr(thing.task_spec, "points"):  # a correlators job's own points
             pts = np.asarray(thing.task_spec.points, dtype=float)
             orders = thing.task_spec.orders
-        else:
+        else:  # a model file, or a job (a fit) that asks for no points
             pts = np.zeros((5, model.dim))
             pts[:, 0] = np.linspace(0.0, 2.0, 5)
             orders = (2,)
