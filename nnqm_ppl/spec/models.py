@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnqm_ppl.kernels import kernel
-from nnqm_ppl.physics import BOUNDARIES, check_potential
+from nnqm_ppl.physics import BOUNDARIES, Potential, check_potential
 from nnqm_ppl.spec.reader import MISSING, Table
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "KKLSpec",
     "NeuralFieldSpec",
     "OUSpec",
+    "PATH_DIMENSIONS",
     "PathIntegralSpec",
     "ProcessGrid",
     "read_model",
@@ -96,13 +97,20 @@ def _neural_field(t: Table) -> NeuralFieldSpec:
 
 
 NETWORKS = ("position", "step", "relu", "fourier")
+#: ``dimensions`` a path-integral model supports: a particle on a line, a particle in space.
+PATH_DIMENSIONS = (1, 3)
 
 
 @dataclass(frozen=True)
 class PathIntegralSpec:
-    """A lattice path integral whose parameter density is e^{-S_E[x_θ]/ħ} (Hashimoto et al.).
+    """A lattice path integral whose parameter density is e^{-S_E[x_θ]/ħ} (Hashimoto et al. §3).
 
     ``potential`` holds the coefficients c_k of x^k; the lattice spacing is a = beta / slices.
+    Three geometries share the fields: a particle on a line (``dimensions = 1``, ``sites = 1``);
+    a particle in three dimensions (``dimensions = 3``: x(τ) ∈ R³, one network per coordinate,
+    ``potential`` the coefficients of r^k, r = |x|; §3.4, Fig. 2 left); a scalar field on a
+    periodic spatial lattice of ``sites`` = L points spaced ``dx`` (one network per site, on-site
+    ``potential`` P(φ), gradient term (φ_{i+1} − φ_i)²/2Δx²; §3.4, eqs. 3.21–3.22).
     """
 
     network: str
@@ -114,12 +122,56 @@ class PathIntegralSpec:
     boundary: str = "periodic"
     x_ini: float | None = None
     x_fin: float | None = None
+    dimensions: int = 1
+    sites: int = 1
+    dx: float = 1.0
     kind: str = "path_integral"
 
     @property
     def a(self) -> float:
         """Lattice spacing a = beta / slices."""
         return self.beta / self.slices
+
+    @property
+    def geometry(self) -> str:
+        """``"line"`` (a particle on a line), ``"space"`` (in three dimensions) or ``"field"`` (L sites)."""
+        return "field" if self.sites > 1 else "space" if self.dimensions > 1 else "line"
+
+    @property
+    def components(self) -> int:
+        """d, the number of components of x_n: ``dimensions`` for a particle, ``sites`` for a field."""
+        return self.sites if self.sites > 1 else self.dimensions
+
+    def domain_potential(self) -> Potential:
+        """V: R^d → R of the geometry: the polynomial in x, in r = |x|, or the lattice field's
+        Σ_i [(φ_{i+1} − φ_i)²/2Δx² + P(φ_i)]."""
+        if self.geometry == "field":
+            return Potential.lattice_field(self.potential, self.sites, self.dx)
+        if self.geometry == "space":
+            return Potential.radial_polynomial(self.potential, self.dimensions)
+        return Potential.from_coeffs(self.potential)
+
+
+def _path_geometry(t: Table, pot: tuple[float, ...], boundary: str) -> dict[str, Any]:
+    """``dimensions``, ``sites`` and ``dx``, checked together with the potential and the boundary."""
+    dimensions = t.int("dimensions", 1, minimum=1)
+    if dimensions not in PATH_DIMENSIONS:
+        raise t.error("dimensions", f"must be 1 (a particle on a line) or 3 (a particle in space), got {dimensions}")
+    sites = t.int("sites", 1, minimum=1)
+    if sites > 1 and dimensions > 1:
+        raise t.error("sites", "a field of L > 1 sites is a scalar field: use sites > 1 with dimensions = 1")
+    dx = t.float("dx", None, positive=True)
+    if dx is not None and sites == 1:
+        raise t.error("dx", "the spatial spacing is only used with sites > 1")
+    if (sites > 1 or dimensions > 1) and boundary != "periodic":
+        what = f"sites = {sites}" if sites > 1 else f"dimensions = {dimensions}"
+        raise t.error("boundary", f"{what} is supported on the periodic lattice only, not {boundary!r}")
+    odd = [k for k, c in enumerate(pot) if k % 2 and c != 0.0]
+    if dimensions > 1 and odd:
+        powers = ", ".join(f"r^{k}" for k in odd)
+        raise t.error("potential", f"{powers}: odd powers of r = |x| are not smooth at r = 0, where NUTS needs "
+                                   "the gradient of V; use even powers")
+    return {"dimensions": dimensions, "sites": sites, "dx": 1.0 if dx is None else dx}
 
 
 def _path_integral(t: Table) -> PathIntegralSpec:
@@ -149,7 +201,12 @@ def _path_integral(t: Table) -> PathIntegralSpec:
         boundary=boundary,
         x_ini=x_ini,
         x_fin=x_fin,
+        **_path_geometry(t, pot, boundary),
     )
+    try:
+        spec.domain_potential()
+    except ValueError as exc:
+        raise t.error("potential", str(exc)) from None
     t.raw("kind")
     return spec
 

@@ -128,7 +128,7 @@ TASKS: dict[str, Task] = {
         Task("correlators", correlators_schema.read, "nnqm_ppl.tasks.correlators", "nnqm_ppl.tasks.correlators"),
         Task("fit", fit_schema.read, "nnqm_ppl.tasks.fit", "nnqm_ppl.tasks.fit"),
         Task("nnqm", nnqm_schema.read, "nnqm_ppl.tasks.nnqm", "nnqm_ppl.tasks.nnqm"),
-        Task("sample", sample_schema.read, "nnqm_ppl.tasks.sample_observables", "nnqm_ppl.tasks.path_integral"),
+        Task("sample", sample_schema.read, "nnqm_ppl.tasks.sample_tables", "nnqm_ppl.tasks.path_integral"),
     )
 }
 

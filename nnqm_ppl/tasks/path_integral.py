@@ -9,11 +9,10 @@ import numpy as np
 
 from nnqm_ppl.checkpoint import Checkpoint
 from nnqm_ppl.diagnostics import Diagnostics, check_gates
-from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.sampling import exact_draws, run_mcmc
 from nnqm_ppl.spec import Job
 from nnqm_ppl.tasks import TaskResult
-from nnqm_ppl.tasks.sample_observables import FIGURES, OBSERVABLES, Paths
+from nnqm_ppl.tasks.sample_tables import module
 from nnqm_ppl.theories.path_integral import Theory, theory_from_spec
 
 __all__ = ["run", "draw_paths", "measure", "RHAT_ONLY"]
@@ -27,14 +26,15 @@ def draw_paths(theory: Theory, job: Job, key: jax.Array, progress: bool, checkpo
     """Draw paths as the job's sampler says; returns the DataTree (posterior ``x``: the full path)."""
     if job.sampler.method == "exact":  # the job loader has checked that the potential is quadratic
         return exact_draws(theory.draw_exact, job.sampler, key)
-    return run_mcmc(theory.model, job.sampler, key, progress=progress, dims={"x": ["site"]}, checkpoint=checkpoint)
+    dims = ["site"] if theory.lattice.components == 1 else ["site", "component"]
+    return run_mcmc(theory.model, job.sampler, key, progress=progress, dims={"x": dims}, checkpoint=checkpoint)
 
 
 def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
-    """All requested observables of paths ``x`` (chain, draw, L), beside exact values.
+    """All requested observables of paths ``x`` (chain, draw, L[, d]), beside exact values.
 
-    The entries of :data:`~nnqm_ppl.tasks.sample_observables.OBSERVABLES` named by the job are
-    measured in the table's order.
+    The entries of the model geometry's observable table (:mod:`nnqm_ppl.tasks.sample_tables`)
+    named by the job are measured in the table's order.
 
     Returns
     -------
@@ -42,35 +42,27 @@ def measure(x: np.ndarray, theory: Theory, job: Job) -> tuple[dict, dict, dict]:
         JSON-ready entries (``value``, ``mcse``, ``exact`` = transfer matrix on this lattice,
         ``continuum`` = diagonalisation).
     gate_series : dict
-        Per-draw series the gates judge: the path mean ⟨x⟩ (odd: chains stuck in different
-        wells of a double well disagree on it), its square, ⟨x²⟩ and C(β/4).
+        Per-draw series the gates judge (the context's ``gate_series()``: path mean, its square,
+        x² and the correlator at β/4).
     plots : dict
         ``figures``: file stem -> a function that makes the figure of the measured entries;
         ``failures``: (kind, message) for what could not be measured (no effective-mass plateau
         for the gap), which fail the run's gates.
     """
-    paths = Paths(x, theory, job)
+    geometry = module(job.model.geometry)
+    paths = geometry.Paths(x, theory, job)
     names = set(job.observables)
     obs: dict = {}
     stems: dict[str, None] = {}
-    for name, entry in OBSERVABLES.items():
+    for name, entry in geometry.OBSERVABLES.items():
         if name in names:
             value = entry.measure(paths)
             if value is not None:
                 obs[name] = value
             if entry.figure is not None:
                 stems[entry.figure] = None
-    bc, c_series = paths.bc, paths.c_series
-    quarter = min(max(theory.lattice.slices // 4, 1), c_series.shape[-1] - 1)
-    path_mean = lat.site_mean_series(x, boundary=bc)
-    gate_series = {
-        "mean": path_mean,
-        "mean_squared": path_mean**2,
-        "x2": lat.site_mean_series(x, boundary=bc, power=2),
-        "C_beta_over_4": c_series[..., quarter],
-    }
-    figures = {stem: (lambda stem=stem: FIGURES[stem](paths, obs)) for stem in stems}
-    return obs, gate_series, {"figures": figures, "failures": paths.failures}
+    figures = {stem: (lambda stem=stem: geometry.FIGURES[stem](paths, obs)) for stem in stems}
+    return obs, paths.gate_series(), {"figures": figures, "failures": paths.failures}
 
 
 def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None = None) -> TaskResult:
@@ -98,7 +90,7 @@ def run(job: Job, key: jax.Array, progress: bool, checkpoint: Checkpoint | None 
     tree = draw_paths(theory, job, key, progress, checkpoint)
     x = np.asarray(tree["posterior"]["x"].values)
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
-    bad = int(np.sum(~np.isfinite(x).all(axis=-1)))
+    bad = int(np.sum(~np.isfinite(x).reshape(x.shape[:2] + (-1,)).all(axis=-1)))
     if bad:  # NaN/inf in the action or its gradient: nothing can be measured; keep the draws
         reason = (f"non-finite paths in {bad} of {x.shape[0] * x.shape[1]} draws (NaN or overflow in the "
                   "action e^{-S}: check the potential's size and the lattice)")

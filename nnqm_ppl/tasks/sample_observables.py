@@ -1,4 +1,5 @@
-"""The ``sample`` task's observable table: name -> estimator beside its exact value, and figure.
+"""The ``sample`` task's observable table of a particle on a line (geometry ``"line"``): name ->
+estimator beside its exact value, and figure.
 
 Each entry of :data:`OBSERVABLES` measures one observable of the paths ``x`` (chain, draw, L) in a
 :class:`Paths` context, which holds what several entries share (the transfer matrix on the same
@@ -66,6 +67,18 @@ class Paths:
     def entry(self, est: Estimate, name: str) -> dict:
         """The summary entry of ``est`` beside the exact and continuum values of ``name``."""
         return est.to_dict() | {"exact": self.exact[name], "continuum": self.continuum[name]}
+
+    def gate_series(self) -> dict[str, np.ndarray]:
+        """Per-draw series the gates judge: the path mean ⟨x⟩ (odd: chains stuck in different
+        wells of a double well disagree on it), its square, ⟨x²⟩ and C(β/4)."""
+        quarter = min(max(self.lattice.slices // 4, 1), self.c_series.shape[-1] - 1)
+        path_mean = lat.site_mean_series(self.x, boundary=self.bc)
+        return {
+            "mean": path_mean,
+            "mean_squared": path_mean**2,
+            "x2": lat.site_mean_series(self.x, boundary=self.bc, power=2),
+            "C_beta_over_4": self.c_series[..., quarter],
+        }
 
     @cached_property
     def correlator(self) -> tuple[Estimate, list, list]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnqm_ppl.networks.modes import is_quadratic
-from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import PathIntegralSpec, SamplerSpec, Table
 
 __all__ = ["SampleTask", "read"]
@@ -25,7 +24,7 @@ def read(t: Table, model: Any, sampler: SamplerSpec) -> SampleTask:
     ``sampler.method = 'exact'`` draws Gaussian paths, so it needs a quadratic potential."""
     if not isinstance(model, PathIntegralSpec):
         raise t.error("model", f"task 'sample' needs a path_integral model, got {model.kind!r}")
-    if sampler.method == "exact" and not is_quadratic(Potential.from_coeffs(model.potential)):
+    if sampler.method == "exact" and not is_quadratic(model.domain_potential()):
         raise t.error("sampler.method", "'exact' needs a quadratic potential; use 'nuts'")
     return SampleTask(
         histogram_bins=t.int("histogram_bins", 40, minimum=2),

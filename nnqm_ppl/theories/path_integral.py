@@ -93,6 +93,7 @@ def lattice_from_spec(spec: PathIntegralSpec) -> Lattice:
         boundary=spec.boundary,
         x_ini=spec.x_ini,
         x_fin=spec.x_fin,
+        components=spec.components,
     )
 
 
@@ -128,4 +129,4 @@ def theory_from_spec(spec: PathIntegralSpec) -> Theory:
     Theory
         With an exact sampler when the potential is quadratic.
     """
-    return path_theory(lattice_from_spec(spec), Potential.from_coeffs(spec.potential), spec.network)
+    return path_theory(lattice_from_spec(spec), spec.domain_potential(), spec.network)
