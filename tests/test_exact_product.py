@@ -7,9 +7,13 @@ identities that hold exactly on the same grid are tested at 1e-9 (Lanczos conver
 against closed forms the grid's own error is stated per test (measured, with a margin of 10-100).
 The truncation bounds are tested by comparing a run with few states against a converged one.
 
-Timings (2 shared cores, one BLAS thread) for d = 3, V = r²/2 + r⁴/10, box ±5, 16 states, β = 8,
-N = 16: n = 21 (9 261 points) lattice 0.6 s, continuum 1.9 s; n = 41 (68 921) lattice 3 s,
-continuum 19 s; larger grids in the report of the commit that added this file.
+Timings (2 cores shared with other jobs, one BLAS thread) for d = 3, V = r²/2 + r⁴/10, box ±5,
+16 states, β = 8, N = 16: lattice n = 21 (9 261 points) 0.6 s, n = 32 7 s (+0.9 s for C(k),
+k = 0..8), n = 41 3 s, n = 48 (110 592) 10 s (+1.3 s), 0.35 GB; continuum (Lanczos for the
+smallest levels of H needs ~10x more matrix-vector products) n = 21 1.9 s, n = 32 39 s, n = 41
+19 s (unloaded), n = 48 more than 6 CPU-minutes. φ⁴ on L = 3 sites (P = φ²/2 + φ⁴/4, Δx = 1,
+β = 8, N = 16): the default grid (n = 66, 287 496 points) 21 s; n = 25 on ±3.5 1.9 s, the same
+⟨φ²⟩ and gaps to 3e-14.
 """
 
 import numpy as np

@@ -136,7 +136,7 @@ class ProductTransfer:
         ``tol`` above it (else it may be cut).
         """
         groups = level_groups(self.energies, tol)
-        e_rest = -self.lattice.hbar * math.log(self.rest) / self.lattice.a
+        e_rest = -self.lattice.hbar * math.log(self.rest) / self.lattice.a if self.rest > 0.0 else math.inf
         return groups if e_rest - groups[-1][0] > tol else groups[:-1]
 
     @property
