@@ -38,9 +38,15 @@ continuum in time. The momentum-resolved correlator, with φ̃_k(τ) = Σ_j φ_j
 energy of the lowest state of momentum k above the vacuum: ħω_lat(ω_k) on the lattice, ħω_k in
 the continuum.
 
-**Interacting field** (g > 0, small L): the tensor-product transfer matrix on the same lattice
-(:mod:`nnqm_ppl.exact.product`) and the product-grid Hamiltonian in the continuum in time
-(:func:`interacting_field_exact`).
+**Interacting field** (g > 0, L ≤ :data:`MAX_INTERACTING_SITES`; :func:`interacting_field_exact`):
+the tensor-product transfer matrix on the same lattice (:mod:`nnqm_ppl.exact.product`: thermal
+traces over its largest eigenpairs at β = Na, correlators of the linear observables u·φ) and the
+product-grid Hamiltonian H = Σ_i [p_i²/2m + P(φ_i)] + Σ_i (φ_{i+1} − φ_i)²/2Δx² in the continuum
+in time (:mod:`nnqm_ppl.exact.product_continuum`, Lanczos). C_k = ⟨A_c A_c⟩ + ⟨A_s A_s⟩ with
+A_{c,s} = (1/L) Σ_j φ_j cos/sin(2πkj/L) (:func:`~nnqm_ppl.exact.product_grid.fourier_vector`),
+and E(k) is the lowest computed level j > 0 with Σ_{c,s} |⟨j|A|0⟩|² above 10⁻⁸ ⟨0|A²|0⟩ (the
+state the plateau of C_k reaches), minus E_0. The product grid (:func:`field_grid`) has
+n^L points, hence the limit on L.
 
 Every value is per the quantity the Monte Carlo estimates (:mod:`nnqm_ppl.tasks.sample_field`):
 ``x2`` the site average ⟨φ²⟩, ``E0`` the virial ⟨V + φ·∇V/2⟩ of the L-site system divided by
@@ -56,10 +62,29 @@ from typing import Any
 
 import numpy as np
 
+from nnqm_ppl.exact.diagonalize import semiclassical_box
 from nnqm_ppl.exact.harmonic import continuum_correlator, lattice_correlator, lattice_omega
-from nnqm_ppl.physics import Lattice
+from nnqm_ppl.exact.product import product_transfer
+from nnqm_ppl.exact.product_continuum import product_spectrum
+from nnqm_ppl.exact.product_grid import fourier_vector
+from nnqm_ppl.exact.transfer import quadrature_spacing
+from nnqm_ppl.physics import Lattice, Potential
 
-__all__ = ["momenta", "free_frequencies", "free_field_exact", "field_exact"]
+__all__ = [
+    "MAX_INTERACTING_SITES",
+    "momenta",
+    "free_frequencies",
+    "free_field_exact",
+    "field_grid",
+    "interacting_field_exact",
+    "field_exact",
+]
+
+#: the most sites of an interacting field solved exactly (its product grid has n^L points)
+MAX_INTERACTING_SITES = 4
+
+#: a level couples to A|0⟩ when Σ|⟨j|A|0⟩|² exceeds this fraction of ⟨0|A²|0⟩
+_COUPLING = 1e-8
 
 Array = Any
 
@@ -159,8 +184,126 @@ def free_field_exact(lattice: Lattice, coeffs: tuple[float, ...], sites: int, dx
     return {"lattice": lat, "continuum": con}
 
 
-def field_exact(lattice: Lattice, coeffs: tuple[float, ...], sites: int, dx: float) -> dict[str, dict[str, Any]]:
-    """Exact values of the field observables: closed forms for g = 0, else the product grid.
+def field_grid(lattice: Lattice, coeffs: tuple[float, ...]) -> tuple[tuple[float, float], float, float]:
+    """The axis grid of the interacting field's product-grid solvers: box and the two spacings.
+
+    Box: :func:`~nnqm_ppl.exact.diagonalize.semiclassical_box` of the one-site theory P(φ) for
+    its 3 lowest states with tunnelling depth 8 (their amplitude below e^{-8}, their density below
+    e^{-16} ≈ 1e-7 at the ends). A site of the field is narrower than the one-site theory, since
+    the gradient term only adds confinement (free field: ⟨φ²⟩ = (1/L)Σ_k ħ/2mω_k ≤ ħ/2mω_0), and
+    the solvers report the largest weight of a state on the outermost grid planes
+    (``edge``) as a check. Spacings: the transfer kernel's quadrature rule min(σ/1.2, πħ/3p_max),
+    σ = sqrt(ħa/m) (:func:`~nnqm_ppl.exact.transfer.quadrature_spacing`; trapezoid error of the
+    Gaussian kernel ≈ 1e-12), and the sinc-DVR's πħ/(3p_max) for the Hamiltonian. On L = 3 sites
+    (P = φ²/2 + φ⁴/10, β = 8, N = 32) this grid gives ⟨φ²⟩ and the gap of a twice as wide, 1.7x
+    finer grid to 1e-10.
+
+    Returns
+    -------
+    box : (float, float)
+    spacing_lattice, spacing_continuum : float
+    """
+    lo, hi, p_max = semiclassical_box(Potential.from_coeffs(coeffs), lattice.mass, lattice.hbar, n_states=3,
+                                      decay=8.0)
+    return (lo, hi), quadrature_spacing(lattice, p_max), np.pi * lattice.hbar / (3.0 * p_max)
+
+
+def _virial(potential: Potential, sites: int):
+    """(V(φ) + φ·∇V(φ)/2)/L on grid points (..., L): the virial energy per site."""
+
+    def f(x: Array) -> np.ndarray:
+        grad = np.asarray(potential.derivative(x))
+        return (np.asarray(potential(x)) + 0.5 * np.sum(x * grad, axis=-1)) / sites
+
+    return f
+
+
+def _site_square(x: Array) -> np.ndarray:
+    return np.mean(np.asarray(x) ** 2, axis=-1)
+
+
+def _channel_energy(solver: Any, parts: list[np.ndarray]) -> float:
+    """E_j − E_0 of the lowest computed level j > 0 that the operators u·φ (``parts``) reach from
+    the ground state |0⟩: Σ_u |⟨j|u·φ|0⟩|² > :data:`_COUPLING` Σ_u ⟨0|(u·φ)²|0⟩."""
+    points, ground = solver.grid.points(), solver.vectors[:, 0]
+    weight, total = np.zeros(solver.vectors.shape[1]), 0.0
+    for u in parts:
+        a = points @ u
+        weight += (solver.vectors.T @ (a * ground)) ** 2
+        total += float((a**2) @ ground**2)
+    coupled = np.nonzero(weight[1:] > _COUPLING * total)[0]
+    if coupled.size == 0:
+        raise ValueError("no computed level couples to the momentum mode: raise the number of states")
+    return float(solver.energies[coupled[0] + 1] - solver.energies[0])
+
+
+def interacting_field_exact(lattice: Lattice, coeffs: tuple[float, ...], sites: int, dx: float, *,
+                            states: int = 16) -> dict[str, dict[str, Any]]:
+    """Exact lattice and continuum values of an interacting field on few sites (module docstring).
+
+    Parameters
+    ----------
+    lattice : Lattice
+        Periodic, β, N, m, ħ, with ``components = sites``.
+    coeffs : tuple of float
+        The on-site polynomial P(φ).
+    sites : int
+        L ≤ :data:`MAX_INTERACTING_SITES`.
+    dx : float
+        Δx.
+    states : int
+        Eigenpairs the solvers start with (they add states until the discarded Boltzmann weight
+        is below 1e-10).
+
+    Returns
+    -------
+    dict
+        As :func:`free_field_exact` (without ``frequencies``), plus per entry ``grid`` (points per
+        axis, box), ``truncation`` (discarded Boltzmann weight) and ``edge`` (the box check).
+    """
+    if sites > MAX_INTERACTING_SITES:
+        raise ValueError(f"no exact values for an interacting field on {sites} > {MAX_INTERACTING_SITES} sites "
+                         "(the product grid has n^L points)")
+    potential = Potential.lattice_field(coeffs, sites, dx)
+    lattice = replace(lattice, components=sites)
+    box, h_lat, h_con = field_grid(lattice, coeffs)
+    n_tau = lattice.slices // 2 + 1
+    ks = momenta(sites)
+    modes = [[fourier_vector(sites, int(k), "cos")] + ([fourier_vector(sites, int(k), "sin")] if 0 < 2 * k < sites
+                                                       else []) for k in ks]
+    virial, mean = _virial(potential, sites), (lambda x: np.mean(np.asarray(x), axis=-1))
+    pt = product_transfer(lattice, potential, spacing=h_lat, box=box, states=states)
+    ps = product_spectrum(potential, lattice.mass, lattice.hbar, beta=lattice.beta, spacing=h_con, box=box,
+                          states=states)
+    beta, taus = lattice.beta, lattice.a * np.arange(n_tau)
+
+    def values(solver: Any, expect, correlator) -> dict[str, Any]:
+        c_k = np.array([sum(correlator(u) for u in parts) for parts in modes])
+        energies = [_channel_energy(solver, parts) for parts in modes]
+        phi_bar = expect(mean)
+        return {
+            "x2": expect(_site_square),
+            "E0": expect(virial),
+            "gap": energies[0],
+            "correlator": c_k[0].tolist(),
+            "correlator_connected": (c_k[0] - phi_bar**2).tolist(),
+            "momenta": ks.tolist(),
+            "energies": energies,
+            "momentum_correlators": c_k.tolist(),
+            "grid": {"n": solver.grid.n, "box": list(box)},
+            "edge": solver.edge,
+        }
+
+    lat = values(pt, pt.expect, lambda u: pt.correlator(u, ks=np.arange(n_tau)))
+    lat["truncation"] = pt.truncation
+    con = values(ps, lambda f: ps.expect(f, beta), lambda u: ps.correlator(u, taus, beta))
+    con["truncation"] = ps.truncation(beta)
+    con["ground_state"] = {"E0": float(ps.energies[0]) / sites, "x2": ps.expect(_site_square)}
+    return {"lattice": lat, "continuum": con}
+
+
+def field_exact(lattice: Lattice, coeffs: tuple[float, ...], sites: int, dx: float) -> dict[str, Any]:
+    """Exact values of the field observables: closed forms for g = 0, the product grid for g > 0.
 
     Parameters
     ----------
@@ -176,6 +319,17 @@ def field_exact(lattice: Lattice, coeffs: tuple[float, ...], sites: int, dx: flo
     Returns
     -------
     dict
-        As :func:`free_field_exact`.
+        ``{"lattice": {...}, "continuum": {...}}`` (:func:`free_field_exact`,
+        :func:`interacting_field_exact`); beyond the exact solvers (g > 0 on more than
+        :data:`MAX_INTERACTING_SITES` sites) both are empty and ``note`` says why.
     """
-    return free_field_exact(lattice, coeffs, sites, dx)
+    c = list(coeffs)
+    while c and c[-1] == 0.0:
+        c.pop()
+    if len(c) <= 3:
+        return free_field_exact(lattice, coeffs, sites, dx)
+    if sites > MAX_INTERACTING_SITES:
+        return {"lattice": {}, "continuum": {},
+                "note": f"no exact values for an interacting field on {sites} > {MAX_INTERACTING_SITES} sites "
+                        "(the exact solvers' product grid has n^L points)"}
+    return interacting_field_exact(lattice, coeffs, sites, dx)
