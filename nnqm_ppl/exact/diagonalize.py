@@ -30,7 +30,7 @@ import numpy as np
 
 from nnqm_ppl.physics import Potential
 
-__all__ = ["Spectrum", "diagonalize", "semiclassical_box", "dvr_hamiltonian"]
+__all__ = ["Spectrum", "diagonalize", "semiclassical_box", "dvr_hamiltonian", "dvr_kinetic"]
 
 Array = Any
 
@@ -102,14 +102,19 @@ def semiclassical_box(
     raise ValueError("semiclassical_box: the potential does not confine within |x| < 2^40")
 
 
-def dvr_hamiltonian(x: Array, potential: Potential, mass: float, hbar: float) -> Array:
-    """The sinc-DVR Hamiltonian matrix on the uniform grid ``x`` (formula in the module doc)."""
+def dvr_kinetic(x: Array, mass: float, hbar: float) -> Array:
+    """The sinc-DVR kinetic matrix K_ij on the uniform grid ``x`` (formula in the module doc)."""
     x = np.asarray(x, dtype=float)
     dx = x[1] - x[0]
     d = np.arange(x.size)[:, None] - np.arange(x.size)[None, :]
     off = 2.0 * (-1.0) ** d / np.where(d == 0, 1, d) ** 2
-    kin = np.where(d == 0, np.pi**2 / 3.0, off) * hbar**2 / (2.0 * mass * dx**2)
-    return kin + np.diag(np.asarray(potential(x)))
+    return np.where(d == 0, np.pi**2 / 3.0, off) * hbar**2 / (2.0 * mass * dx**2)
+
+
+def dvr_hamiltonian(x: Array, potential: Potential, mass: float, hbar: float) -> Array:
+    """The sinc-DVR Hamiltonian matrix on the uniform grid ``x``: :func:`dvr_kinetic` + diag V."""
+    x = np.asarray(x, dtype=float)
+    return dvr_kinetic(x, mass, hbar) + np.diag(np.asarray(potential(x)))
 
 
 @dataclass(frozen=True)
