@@ -54,6 +54,8 @@ GRID: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "kkl": [("rate=1", ()), ("rate=0.5", ("model.rate=0.5",)), ("rate=2", ("model.rate=2.0",))],
     "cosnet_correlators": [("sigma_b=1", ()), ("sigma_b=0.5", ("model.sigma_b=0.5",)),
                            ("sigma_b=2", ("model.sigma_b=2.0",))],
+    "particle_3d": [("lambda=0.1", ()), ("lambda=0", ("model.potential=[0, 0, 0.5]",)),
+                    ("lambda=1", ("model.potential=[0, 0, 0.5, 0, 1.0]",))],
 }
 
 #: a double well too deep for NUTS to tunnel between the wells (barrier 6.25, f² = 2.5): the
