@@ -3,8 +3,9 @@
 Monte Carlo numbers are compared with exact values on the same lattice within 4 MCSE (ArviZ);
 the gap adds its stated systematic (the excited-state and thermal contamination of the plateau
 window, computed from the exact lattice correlator). The exact lattice values carry the
-quadrature error of the product transfer matrix (≤ 1e-9 here, checked against the closed forms
-below) and the closed forms round-off, both far below the MCSEs, so nothing is added for them.
+quadrature error of the product transfer matrix (≤ 3e-9, :func:`~nnqm_ppl.exact.space.product_grid`;
+checked against the closed forms below) and the closed forms round-off, both far below the
+MCSEs, so nothing is added for them.
 """
 
 from __future__ import annotations
