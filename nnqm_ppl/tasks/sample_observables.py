@@ -144,10 +144,8 @@ def _gap(p: Paths) -> dict:
     if p.plateau is None:
         return {"value": None, "mcse": None, "exact": g_ex, "continuum": g_co, "note": p.plateau_note}
     fit, m_exact = p.plateau
-    in_win = (fit.tau >= fit.window[0]) & (fit.tau <= fit.window[1])
-    w = 1.0 / np.asarray(fit.effective_mass.mcse)[in_win] ** 2
-    contamination = abs(float(np.sum(w * m_exact[in_win]) / np.sum(w)) - g_ex)
-    return p.entry(fit.gap, "gap") | {"window": list(fit.window), "systematic": contamination}
+    return p.entry(fit.gap, "gap") | {"window": list(fit.window),
+                                      "systematic": spectrum.window_contamination(fit, m_exact, g_ex)}
 
 
 def _effective_mass(p: Paths) -> dict | None:

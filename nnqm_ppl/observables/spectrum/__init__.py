@@ -24,7 +24,7 @@ importable from this package.
 
 from nnqm_ppl.observables.spectrum.effective_mass import effective_mass, effective_mass_curve
 from nnqm_ppl.observables.spectrum.gevp import GEVPResult, gevp, gevp_energy_function, gevp_input
-from nnqm_ppl.observables.spectrum.plateau import PlateauFit, plateau_fit, plateau_gap
+from nnqm_ppl.observables.spectrum.plateau import PlateauFit, plateau_fit, plateau_gap, window_contamination
 
 __all__ = [
     "PlateauFit",
@@ -36,4 +36,5 @@ __all__ = [
     "effective_mass_curve",
     "gevp_energy_function",
     "gevp_input",
+    "window_contamination",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 from nnqm_ppl.observables.estimate import Estimate, derived_estimate
 from nnqm_ppl.observables.spectrum.effective_mass import MassKind, _mass_function, _stack_means
 
-__all__ = ["PlateauFit", "plateau_fit", "plateau_gap"]
+__all__ = ["PlateauFit", "plateau_fit", "plateau_gap", "window_contamination"]
 
 
 @dataclass(frozen=True)
@@ -150,3 +150,26 @@ def plateau_gap(
     y, n_means = _stack_means(series, mean_series)
     f, tau = _mass_function(kind, a, y.shape[2] - n_means, n_means, beta)
     return plateau_fit(f, y, tau.copy(), nsigma=nsigma, min_points=min_points, max_rel_error=max_rel_error)
+
+
+def window_contamination(fit: PlateauFit, exact_mass: np.ndarray, exact_gap: float) -> float:
+    """The excited-state contamination of a plateau's window: the systematic of its gap.
+
+    .. math:: \\Big|\\sum_{τ \\in W} w_τ\\, m_{\\rm exact}(τ) - E_{\\rm exact}\\Big|,
+              \\qquad w_τ ∝ 1/\\mathrm{mcse}_τ^2,
+
+    the same weighted mean as :func:`plateau_fit`'s, applied to the exact lattice effective mass
+    (:func:`~nnqm_ppl.observables.spectrum.effective_mass_curve` of the exact correlator on the
+    same lattice) instead of the measured one, minus the exact gap.
+
+    Parameters
+    ----------
+    fit : PlateauFit
+    exact_mass : ndarray
+        The exact effective mass at ``fit.tau`` (at least that many points).
+    exact_gap : float
+        The exact energy the plateau estimates.
+    """
+    in_win = (fit.tau >= fit.window[0]) & (fit.tau <= fit.window[1])
+    w = 1.0 / np.asarray(fit.effective_mass.mcse)[in_win] ** 2
+    return abs(float(np.sum(w * np.asarray(exact_mass)[: len(fit.tau)][in_win]) / np.sum(w)) - exact_gap)
