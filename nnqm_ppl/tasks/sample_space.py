@@ -96,16 +96,13 @@ def _correlator(p: Paths) -> dict:
 
 def _gap(p: Paths) -> dict:
     """The l = 1 level above the ground state from the plateau; ``systematic`` is the excited-state
-    (and thermal) contamination of the window: the weighted mean of the exact lattice effective
-    mass over the window minus the exact gap."""
+    (and thermal) contamination of the window (:func:`~nnqm_ppl.observables.spectrum.window_contamination`)."""
     g_ex, g_co = p.exact["gap"], p.continuum["gap"]
     if p.plateau is None:
         return {"value": None, "mcse": None, "exact": g_ex, "continuum": g_co, "note": p.plateau_note}
     fit, m_exact = p.plateau
-    in_win = (fit.tau >= fit.window[0]) & (fit.tau <= fit.window[1])
-    w = 1.0 / np.asarray(fit.effective_mass.mcse)[in_win] ** 2
-    contamination = abs(float(np.sum(w * m_exact[in_win]) / np.sum(w)) - g_ex)
-    return p.entry(fit.gap, "gap") | {"window": list(fit.window), "systematic": contamination}
+    return p.entry(fit.gap, "gap") | {"window": list(fit.window),
+                                      "systematic": spectrum.window_contamination(fit, m_exact, g_ex)}
 
 
 def _psi0_squared(p: Paths) -> dict:
