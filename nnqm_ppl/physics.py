@@ -71,12 +71,26 @@ BOUNDARIES = ("periodic", "fixed", "half_line")
 MAX_COEFFICIENT = 1e6
 
 
-def check_potential(coeffs: Sequence[float]) -> tuple[float, ...]:
-    """Refuse (ValueError) potentials that are not bounded below; return the coefficients as floats.
+def check_potential(coeffs: Sequence[float], boundary: str = "periodic") -> tuple[float, ...]:
+    """Refuse (ValueError) potentials whose path integral does not exist; return the coefficients as floats.
 
-    The highest non-zero coefficient must have an even power (>= 2) and be positive, and every
-    coefficient at most :data:`MAX_COEFFICIENT` in size (beyond that the exact solvers' grids,
-    whose spacing follows the potential's scales, cannot resolve the theory).
+    Confining potentials: the highest non-zero coefficient has an even power (>= 2) and is
+    positive. A constant V = c_0 (the free particle; c_0 only multiplies every amplitude by
+    e^{-βc_0/ħ}) confines nothing: the weight e^{-S_E/ħ} of a periodic path is flat along the
+    constant paths x_n = c, and a free end runs off to infinity, so it is accepted only with
+    ``boundary = "fixed"``, where the interior sites are Gaussian around the line between the
+    pinned ends (the Brownian bridge). A linear V (constant force) would also be Gaussian there but
+    is refused: the Fourier network's reference action ½mω0²(x − x̄)² cannot carry a constant force,
+    so its exact sampler would be wrong. Every coefficient must be at most :data:`MAX_COEFFICIENT`
+    in size (beyond that the exact solvers' grids, whose spacing follows the potential's scales,
+    cannot resolve the theory).
+
+    Parameters
+    ----------
+    coeffs : sequence of float
+        c_k of x^k.
+    boundary : {"periodic", "fixed", "half_line"}
+        The lattice boundary the potential is used with.
     """
     for k, v in enumerate(coeffs):
         if abs(v) > MAX_COEFFICIENT:
@@ -84,8 +98,14 @@ def check_potential(coeffs: Sequence[float]) -> tuple[float, ...]:
     c = list(coeffs)
     while c and c[-1] == 0.0:
         c.pop()
+    if len(c) <= 1:
+        if boundary != "fixed":
+            raise ValueError(f"a constant potential (free particle) does not confine: its path integral does not "
+                             f"exist with boundary {boundary!r} (not normalisable); pin both ends with 'fixed'")
+        return tuple(float(x) for x in coeffs)
     if len(c) < 3:
-        raise ValueError("potential must have a positive leading coefficient of even degree >= 2")
+        raise ValueError("potential must be constant (fixed ends only) or have a positive leading coefficient "
+                         "of even degree >= 2")
     deg = len(c) - 1
     if deg % 2 == 1:
         raise ValueError(f"potential is unbounded below: leading degree {deg} is odd")
@@ -151,18 +171,19 @@ class Potential:
             raise ValueError("Potential: coupling goes with site")
 
     @classmethod
-    def from_coeffs(cls, coeffs: Sequence[float]) -> Potential:
-        """A polynomial potential, refused (:class:`ValueError`) if it is unbounded below.
+    def from_coeffs(cls, coeffs: Sequence[float], boundary: str = "periodic") -> Potential:
+        """A polynomial potential, refused (:class:`ValueError`) where its path integral does not exist.
 
         Parameters
         ----------
         coeffs : sequence of float
-            c_k of x^k; the leading non-zero coefficient must have even degree ≥ 2 and be > 0.
+            c_k of x^k; the leading non-zero coefficient must have even degree ≥ 2 and be > 0,
+            or V must be constant (the free particle) and ``boundary`` ``"fixed"``
+            (:func:`check_potential`).
+        boundary : {"periodic", "fixed", "half_line"}
+            The boundary of the lattice the potential is used with.
         """
-        c = check_potential(coeffs)
-        while c[-1] == 0.0:
-            c = c[:-1]
-        return cls(coeffs=c)
+        return cls(coeffs=_trimmed(check_potential(coeffs, boundary)))
 
     @classmethod
     def from_callable(cls, fn: Callable[[Array], Array], components: int = 1) -> Potential:
@@ -280,6 +301,11 @@ class Potential:
         return cls(components=int(components), radial=_trimmed(c))
 
     @property
+    def confining(self) -> bool:
+        """False for a constant polynomial (the free particle: fixed ends only), True otherwise."""
+        return self.coeffs is None or len(self.coeffs) > 1
+
+    @property
     def degree(self) -> int | None:
         """Polynomial degree (d = 1), or ``None`` otherwise."""
         return None if self.coeffs is None else len(self.coeffs) - 1
@@ -326,11 +352,12 @@ class Potential:
 def quadratic_form(potential: Potential) -> tuple[np.ndarray, np.ndarray] | None:
     """(H, b) with V(x) = V(0) + bᵀx + ½ xᵀ H x when V is a known quadratic polynomial, else ``None``.
 
-    Then the path measure is Gaussian. H is d × d (1 × 1 for d = 1) and positive definite (the
-    constructors refuse the rest); callables are never taken for quadratic.
+    Then the path measure is Gaussian. H is d × d (1 × 1 for d = 1) and positive definite, or
+    zero for a constant V (the free particle, with fixed ends only; the constructors refuse the
+    rest); callables are never taken for quadratic.
     """
     if potential.coeffs is not None:
-        c = potential.coeffs
+        c = potential.coeffs + (0.0,) * (3 - len(potential.coeffs))
         return (np.array([[2.0 * c[2]]]), np.array([c[1]])) if len(c) == 3 else None
     if potential.radial is not None:
         r = potential.radial

@@ -126,7 +126,7 @@ def _path_integral(t: Table) -> PathIntegralSpec:
     boundary = t.str("boundary", "periodic", choices=BOUNDARIES)
     network = t.str("network", "fourier", choices=NETWORKS)
     try:
-        pot = check_potential(t.floats("potential", min_length=1))
+        pot = check_potential(t.floats("potential", min_length=1), boundary)
     except ValueError as exc:
         raise t.error("potential", str(exc)) from None
     x_ini = t.float("x_ini", None)

@@ -31,7 +31,7 @@ def exact_values(thing: Any) -> dict:
     """
     model = thing.model if isinstance(thing, Job) else thing
     if isinstance(model, PathIntegralSpec):
-        out = path_integral_exact(lattice_from_spec(model), Potential.from_coeffs(model.potential))
+        out = path_integral_exact(lattice_from_spec(model), Potential.from_coeffs(model.potential, model.boundary))
         return {"model": "path_integral", **out}
     if isinstance(model, NeuralFieldSpec):
         if isinstance(thing, Job) and hasattr(thing.task_spec, "points"):  # a correlators job's own points

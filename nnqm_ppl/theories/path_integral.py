@@ -128,4 +128,4 @@ def theory_from_spec(spec: PathIntegralSpec) -> Theory:
     Theory
         With an exact sampler when the potential is quadratic.
     """
-    return path_theory(lattice_from_spec(spec), Potential.from_coeffs(spec.potential), spec.network)
+    return path_theory(lattice_from_spec(spec), Potential.from_coeffs(spec.potential, spec.boundary), spec.network)
