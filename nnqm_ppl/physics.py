@@ -21,7 +21,8 @@ so that :mod:`nnqm_ppl.exact.transfer` reproduces this action *exactly*. The bou
 
 - ``periodic``: x_N ≡ x_0; the N free sites x_0..x_{N-1}; the action is then
   Σ_n [m (x_{n+1} - x_n)² / (2a) + a V(x_n)] and the weight is Tr T^N.
-- ``fixed``: x_0 = x_ini and x_N = x_fin; the N - 1 free sites x_1..x_{N-1}.
+- ``fixed``: x_0 = x_ini and x_N = x_fin; the N - 1 free sites x_1..x_{N-1}. Only here may V be
+  constant (the free particle, the Brownian bridge between the ends; :func:`check_potential`).
 - ``half_line`` (eqs. 5.2-5.7): x_0 = y and the far end x_N are both free (N + 1 free sites);
   the marginal density of y is then ∝ (T^N 1)(y), the lattice ground-state wave function ψ0(y)
   (not |ψ0|²) once β is large.
@@ -74,23 +75,13 @@ MAX_COEFFICIENT = 1e6
 def check_potential(coeffs: Sequence[float], boundary: str = "periodic") -> tuple[float, ...]:
     """Refuse (ValueError) potentials whose path integral does not exist; return the coefficients as floats.
 
-    Confining potentials: the highest non-zero coefficient has an even power (>= 2) and is
-    positive. A constant V = c_0 (the free particle; c_0 only multiplies every amplitude by
-    e^{-βc_0/ħ}) confines nothing: the weight e^{-S_E/ħ} of a periodic path is flat along the
-    constant paths x_n = c, and a free end runs off to infinity, so it is accepted only with
-    ``boundary = "fixed"``, where the interior sites are Gaussian around the line between the
-    pinned ends (the Brownian bridge). A linear V (constant force) would also be Gaussian there but
-    is refused: the Fourier network's reference action ½mω0²(x − x̄)² cannot carry a constant force,
-    so its exact sampler would be wrong. Every coefficient must be at most :data:`MAX_COEFFICIENT`
-    in size (beyond that the exact solvers' grids, whose spacing follows the potential's scales,
-    cannot resolve the theory).
-
-    Parameters
-    ----------
-    coeffs : sequence of float
-        c_k of x^k.
-    boundary : {"periodic", "fixed", "half_line"}
-        The lattice boundary the potential is used with.
+    Confining: the highest non-zero coefficient has an even power (>= 2) and is positive. A
+    constant V (the free particle) confines nothing: a periodic path's weight is flat along the
+    constant paths and a free end runs off, so it is accepted only with ``boundary = "fixed"``
+    (the Brownian bridge between the pinned ends). A linear V (constant force) is refused: the
+    Fourier network's reference ½mω0²(x − x̄)² cannot carry the force, so its exact sampler would be
+    wrong. Every |c_k| must be at most :data:`MAX_COEFFICIENT` (the exact solvers' grids follow the
+    potential's scales and cannot resolve more).
     """
     for k, v in enumerate(coeffs):
         if abs(v) > MAX_COEFFICIENT:
@@ -357,7 +348,9 @@ def quadratic_form(potential: Potential) -> tuple[np.ndarray, np.ndarray] | None
     rest); callables are never taken for quadratic.
     """
     if potential.coeffs is not None:
-        c = potential.coeffs + (0.0,) * (3 - len(potential.coeffs))
+        c = potential.coeffs
+        if len(c) == 1:  # a constant: the free particle
+            return np.zeros((1, 1)), np.zeros(1)
         return (np.array([[2.0 * c[2]]]), np.array([c[1]])) if len(c) == 3 else None
     if potential.radial is not None:
         r = potential.radial
