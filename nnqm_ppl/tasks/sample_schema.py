@@ -14,7 +14,17 @@ __all__ = ["SampleTask", "read"]
 
 @dataclass(frozen=True)
 class SampleTask:
-    """Task ``sample``: sample a path integral and measure its observables."""
+    """Task ``sample``: sample a path integral and measure its observables.
+
+    Attributes
+    ----------
+    histogram_bins, histogram_range : int, float
+        The ψ0 histograms: bins over ±range (also the points of the half line's ``amplitude``).
+    amplitude_nodes : int
+        Gauss–Legendre nodes of the fixed-ends ``amplitude`` (thermodynamic integration; one run each).
+    amplitude_x_ini : float
+        x_i on which the half line's ``amplitude`` conditions x_0 (within ±histogram_range).
+    """
 
     histogram_bins: int = 40
     histogram_range: float = 2.5
