@@ -12,7 +12,6 @@ import numpy as np
 
 from nnqm_ppl.exact import path_integral_exact
 from nnqm_ppl.exact.space import space_exact
-from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import PROCESS_SPECS, Job, NeuralFieldSpec, PathIntegralSpec
 from nnqm_ppl.theories.neural_field import exact_correlators
 from nnqm_ppl.theories.path_integral import lattice_from_spec
@@ -38,7 +37,7 @@ def exact_values(thing: Any) -> dict:
         return {"model": "path_integral", "geometry": "space",
                 **space_exact(lattice_from_spec(model), model.domain_potential(), edges)}
     if isinstance(model, PathIntegralSpec):
-        out = path_integral_exact(lattice_from_spec(model), Potential.from_coeffs(model.potential))
+        out = path_integral_exact(lattice_from_spec(model), model.domain_potential())
         return {"model": "path_integral", **out}
     if isinstance(model, NeuralFieldSpec):
         if isinstance(thing, Job) and hasattr(thing.task_spec, "points"):  # a correlators job's own points
