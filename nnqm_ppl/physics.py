@@ -21,7 +21,8 @@ so that :mod:`nnqm_ppl.exact.transfer` reproduces this action *exactly*. The bou
 
 - ``periodic``: x_N ≡ x_0; the N free sites x_0..x_{N-1}; the action is then
   Σ_n [m (x_{n+1} - x_n)² / (2a) + a V(x_n)] and the weight is Tr T^N.
-- ``fixed``: x_0 = x_ini and x_N = x_fin; the N - 1 free sites x_1..x_{N-1}.
+- ``fixed``: x_0 = x_ini and x_N = x_fin; the N - 1 free sites x_1..x_{N-1}. Only here may V be
+  constant (the free particle, the Brownian bridge between the ends; :func:`check_potential`).
 - ``half_line`` (eqs. 5.2-5.7): x_0 = y and the far end x_N are both free (N + 1 free sites);
   the marginal density of y is then ∝ (T^N 1)(y), the lattice ground-state wave function ψ0(y)
   (not |ψ0|²) once β is large.
@@ -71,12 +72,16 @@ BOUNDARIES = ("periodic", "fixed", "half_line")
 MAX_COEFFICIENT = 1e6
 
 
-def check_potential(coeffs: Sequence[float]) -> tuple[float, ...]:
-    """Refuse (ValueError) potentials that are not bounded below; return the coefficients as floats.
+def check_potential(coeffs: Sequence[float], boundary: str = "periodic") -> tuple[float, ...]:
+    """Refuse (ValueError) potentials whose path integral does not exist; return the coefficients as floats.
 
-    The highest non-zero coefficient must have an even power (>= 2) and be positive, and every
-    coefficient at most :data:`MAX_COEFFICIENT` in size (beyond that the exact solvers' grids,
-    whose spacing follows the potential's scales, cannot resolve the theory).
+    Confining: the highest non-zero coefficient has an even power (>= 2) and is positive. A
+    constant V (the free particle) confines nothing: a periodic path's weight is flat along the
+    constant paths and a free end runs off, so it is accepted only with ``boundary = "fixed"``
+    (the Brownian bridge between the pinned ends). A linear V (constant force) is refused: the
+    Fourier network's reference ½mω0²(x − x̄)² cannot carry the force, so its exact sampler would be
+    wrong. Every |c_k| must be at most :data:`MAX_COEFFICIENT` (the exact solvers' grids follow the
+    potential's scales and cannot resolve more).
     """
     for k, v in enumerate(coeffs):
         if abs(v) > MAX_COEFFICIENT:
@@ -84,8 +89,14 @@ def check_potential(coeffs: Sequence[float]) -> tuple[float, ...]:
     c = list(coeffs)
     while c and c[-1] == 0.0:
         c.pop()
+    if len(c) <= 1:
+        if boundary != "fixed":
+            raise ValueError(f"a constant potential (free particle) does not confine: its path integral does not "
+                             f"exist with boundary {boundary!r} (not normalisable); pin both ends with 'fixed'")
+        return tuple(float(x) for x in coeffs)
     if len(c) < 3:
-        raise ValueError("potential must have a positive leading coefficient of even degree >= 2")
+        raise ValueError("potential must be constant (fixed ends only) or have a positive leading coefficient "
+                         "of even degree >= 2")
     deg = len(c) - 1
     if deg % 2 == 1:
         raise ValueError(f"potential is unbounded below: leading degree {deg} is odd")
@@ -151,18 +162,19 @@ class Potential:
             raise ValueError("Potential: coupling goes with site")
 
     @classmethod
-    def from_coeffs(cls, coeffs: Sequence[float]) -> Potential:
-        """A polynomial potential, refused (:class:`ValueError`) if it is unbounded below.
+    def from_coeffs(cls, coeffs: Sequence[float], boundary: str = "periodic") -> Potential:
+        """A polynomial potential, refused (:class:`ValueError`) where its path integral does not exist.
 
         Parameters
         ----------
         coeffs : sequence of float
-            c_k of x^k; the leading non-zero coefficient must have even degree ≥ 2 and be > 0.
+            c_k of x^k; the leading non-zero coefficient must have even degree ≥ 2 and be > 0,
+            or V must be constant (the free particle) and ``boundary`` ``"fixed"``
+            (:func:`check_potential`).
+        boundary : {"periodic", "fixed", "half_line"}
+            The boundary of the lattice the potential is used with.
         """
-        c = check_potential(coeffs)
-        while c[-1] == 0.0:
-            c = c[:-1]
-        return cls(coeffs=c)
+        return cls(coeffs=_trimmed(check_potential(coeffs, boundary)))
 
     @classmethod
     def from_callable(cls, fn: Callable[[Array], Array], components: int = 1) -> Potential:
@@ -280,6 +292,11 @@ class Potential:
         return cls(components=int(components), radial=_trimmed(c))
 
     @property
+    def confining(self) -> bool:
+        """False for a constant polynomial (the free particle: fixed ends only), True otherwise."""
+        return self.coeffs is None or len(self.coeffs) > 1
+
+    @property
     def degree(self) -> int | None:
         """Polynomial degree (d = 1), or ``None`` otherwise."""
         return None if self.coeffs is None else len(self.coeffs) - 1
@@ -326,11 +343,14 @@ class Potential:
 def quadratic_form(potential: Potential) -> tuple[np.ndarray, np.ndarray] | None:
     """(H, b) with V(x) = V(0) + bᵀx + ½ xᵀ H x when V is a known quadratic polynomial, else ``None``.
 
-    Then the path measure is Gaussian. H is d × d (1 × 1 for d = 1) and positive definite (the
-    constructors refuse the rest); callables are never taken for quadratic.
+    Then the path measure is Gaussian. H is d × d (1 × 1 for d = 1) and positive definite, or
+    zero for a constant V (the free particle, with fixed ends only; the constructors refuse the
+    rest); callables are never taken for quadratic.
     """
     if potential.coeffs is not None:
         c = potential.coeffs
+        if len(c) == 1:  # a constant: the free particle
+            return np.zeros((1, 1)), np.zeros(1)
         return (np.array([[2.0 * c[2]]]), np.array([c[1]])) if len(c) == 3 else None
     if potential.radial is not None:
         r = potential.radial

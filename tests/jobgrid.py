@@ -35,6 +35,7 @@ CI_SIZE: dict[str, tuple[str, ...]] = {
     # (infer_coupling as shipped took 686 s under load in the guard: NUTS through the transfer matrix)
     "infer_coupling": ("sampler.chains=2", "sampler.warmup=150", "sampler.samples=250"),
     "fit_spectrum": ("sampler.warmup=300", "sampler.samples=500"),
+    "free_particle": ("sampler.samples=500",),
     "cosnet_hyperparameters": ("sampler.warmup=200", "sampler.samples=300"),
 }
 
@@ -49,11 +50,14 @@ GRID: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                     ("f2=1", ("model.potential=[1.0, 0, -2.0, 0, 1.0]",))],
     "ground_state": [("lambda=1", ()), ("lambda=0.3", ("model.potential=[0, 0, 0.5, 0, 0.3]",)),
                      ("lambda=3", ("model.potential=[0, 0, 0.5, 0, 3.0]",))],
+    "free_particle": [("x_fin=0.5", ()), ("x_fin=0", ("model.x_fin=0.0",)), ("beta=2", ("model.beta=2.0",))],
     "reflection_positivity": [("gamma=1", ()), ("gamma=0.5", ("model.rate=0.5",)), ("gamma=2", ("model.rate=2.0",))],
     "deep_nnqm": [("sigma_w=1", ()), ("sigma_w=0.5", ("model.sigma_w=0.5",)), ("sigma_w=2", ("model.sigma_w=2.0",))],
     "kkl": [("rate=1", ()), ("rate=0.5", ("model.rate=0.5",)), ("rate=2", ("model.rate=2.0",))],
     "cosnet_correlators": [("sigma_b=1", ()), ("sigma_b=0.5", ("model.sigma_b=0.5",)),
                            ("sigma_b=2", ("model.sigma_b=2.0",))],
+    "particle_3d": [("lambda=0.1", ()), ("lambda=0", ("model.potential=[0, 0, 0.5]",)),
+                    ("lambda=1", ("model.potential=[0, 0, 0.5, 0, 1.0]",))],
 }
 
 #: a double well too deep for NUTS to tunnel between the wells (barrier 6.25, f² = 2.5): the

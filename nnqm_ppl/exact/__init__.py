@@ -4,6 +4,7 @@
 - :mod:`~nnqm_ppl.exact.transfer`: the same lattice (a, β, boundary) as the sampled path integral.
 - :mod:`~nnqm_ppl.exact.window`: its averages over the Monte Carlo's window of an open path.
 - :mod:`~nnqm_ppl.exact.harmonic`: closed forms for the harmonic oscillator.
+- :mod:`~nnqm_ppl.exact.amplitude`: transition amplitudes K(x_i, x_f; β), lattice and continuum.
 
 :func:`path_integral_exact` collects both for reports and ``nnqm exact``.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nnqm_ppl.exact.amplitude import continuum_log_amplitude, lattice_log_amplitude
 from nnqm_ppl.exact.diagonalize import Spectrum, diagonalize
 from nnqm_ppl.exact.transfer import TransferMatrix, transfer_matrix
 from nnqm_ppl.exact.window import path_sites, window_exact
@@ -34,7 +36,7 @@ PLOT_POINTS = 101
 
 #: order of the keys in the lattice entry (as in the continuum entry)
 _ORDER = ("window", "x2", "x4", "E0", "gap", "gaps", "correlator", "correlator_connected", "uncertainty",
-          "commutator", "p2", "psi0", "psi0_squared")
+          "commutator", "p2", "psi0", "psi0_squared", "amplitude")
 
 
 def _curve(x: Any, value: Any) -> dict[str, list[float]]:
@@ -72,6 +74,16 @@ def path_integral_exact(
 
     Both share ``gap`` (E_1 - E_0), ``gaps`` (the first three) and one grid for the curves.
 
+    With fixed ends both also hold ``amplitude``, K(x_ini, x_fin; β) = ⟨x_fin|e^{−βH/ħ}|x_ini⟩:
+    [T^N] on the lattice, the free or Mehler kernel or the diagonalisation in the continuum
+    (:mod:`~nnqm_ppl.exact.amplitude`).
+
+    A constant V (the free particle, fixed ends only) has no ground state and no discrete
+    spectrum: both entries hold the window values only (no ``gap``, ``gaps``, ``psi0``,
+    ``psi0_squared``), and they are equal: the interior sites are the Brownian bridge at the
+    times τ_n = na exactly (Gaussian kernels compose without error), the point-split
+    ⟨p²⟩ = mħ/β − (m(x_fin − x_ini)/β)² does not depend on a, and the commutator is −ħ.
+
     Parameters
     ----------
     lattice : Lattice
@@ -92,6 +104,16 @@ def path_integral_exact(
     m, hbar = lattice.mass, lattice.hbar
     periodic = lattice.boundary == "periodic"
     tm = transfer_matrix(lattice, potential) if tm is None else tm
+    if not potential.confining:  # the free bridge: window values, the same in the continuum
+        win = window_exact(tm, tm.x)
+        lat = {k: win[k] for k in ("x2", "x4", "E0", "uncertainty", "commutator", "p2")} | {
+            "window": [win["sites"][0], win["sites"][-1]],
+            "correlator": _floats(win["correlator"]),
+            "correlator_connected": _floats(win["correlator_connected"]),
+            "amplitude": _amplitude(lattice, potential, tm),
+        }
+        lat = {k: lat[k] for k in _ORDER if k in lat}
+        return {"lattice": lat, "continuum": {k: v for k, v in lat.items() if k != "window"}}
     spec = diagonalize(potential, m, hbar, beta=lattice.beta if periodic else None) if spectrum is None else spectrum
 
     ks = tm.correlator_separations() if periodic else np.arange(len(path_sites(tm)))
@@ -123,6 +145,8 @@ def path_integral_exact(
             "psi0_squared": _curve(grid, win["density"]),
         }
     lat |= {"gap": float(gaps_lat[0]), "gaps": _floats(gaps_lat), "psi0": _curve(grid, psi_lat)}
+    if lattice.boundary == "fixed":
+        lat["amplitude"] = _amplitude(lattice, potential, tm)
     lat = {k: lat[k] for k in _ORDER if k in lat}
 
     beta = lattice.beta if periodic else None
@@ -151,4 +175,12 @@ def path_integral_exact(
             "uncertainty": float(np.sqrt((x2_0 - mean_0**2) * spec.p2())),
         },
     }
+    if lattice.boundary == "fixed":
+        con["amplitude"] = float(np.exp(continuum_log_amplitude(potential, lattice.x_ini, lattice.x_fin,
+                                                                lattice.beta, m, hbar)[0]))
     return {"lattice": lat, "continuum": con}
+
+
+def _amplitude(lattice: Lattice, potential: Potential, tm: TransferMatrix) -> float:
+    """K(x_ini, x_fin; β) on a fixed-ends lattice (:func:`~nnqm_ppl.exact.amplitude.lattice_log_amplitude`)."""
+    return float(np.exp(lattice_log_amplitude(lattice, potential, tm=tm)[0]))

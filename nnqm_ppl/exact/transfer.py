@@ -42,6 +42,9 @@ Op = Callable[[Array], Array]
 
 _SIGMA_PER_SPACING = 1.2  # default h = σ / 1.2: trapezoid error of the kernel ≈ 2e^{-28} ≈ 1e-12
 
+#: half-width of the free bridge's grid beyond its ends, in its widest standard deviation sqrt(ħβ/4m)
+_BRIDGE_WIDTHS = 12.0
+
 #: Power iterations for the scale of the transfer matrix (:func:`periodic_correlator`).
 _POWER_STEPS = 20
 
@@ -443,19 +446,31 @@ def transfer_matrix(
         states that matter (:func:`~nnqm_ppl.exact.diagonalize.semiclassical_box`).
     box : (float, float), optional
         Grid ends. Default: the semiclassical box for the lowest 10 states and the thermal
-        states at β (tunnelling depth 25), extended to contain x_ini and x_fin.
+        states at β (tunnelling depth 25), extended to contain x_ini and x_fin. A constant V
+        (the free particle, fixed ends only) has no such box: its interior sites are the
+        Brownian bridge between the ends, of standard deviation at most sqrt(ħβ/4m), and the
+        grid reaches 12 of those beyond each end (tail e^{-72}), with h = σ/1.2.
 
     Returns
     -------
     TransferMatrix
     """
     lat = lattice
-    lo, hi, p_max = semiclassical_box(potential, lat.mass, lat.hbar, beta=lat.beta)
+    if potential.confining:
+        lo, hi, p_max = semiclassical_box(potential, lat.mass, lat.hbar, beta=lat.beta)
+        default_spacing = quadrature_spacing(lat, p_max)
+    elif lat.boundary == "fixed":
+        reach = _BRIDGE_WIDTHS * math.sqrt(lat.hbar * lat.beta / (4.0 * lat.mass))
+        lo, hi = min(lat.x_ini, lat.x_fin) - reach, max(lat.x_ini, lat.x_fin) + reach
+        default_spacing = math.sqrt(lat.hbar * lat.a / lat.mass) / _SIGMA_PER_SPACING
+    else:
+        raise ValueError(f"transfer_matrix: a constant potential needs fixed ends, not {lat.boundary!r} "
+                         "(its path integral does not exist)")
     if box is None:
         ends = [e for e in (lat.x_ini, lat.x_fin) if e is not None]
         box = (min([lo, *ends]), max([hi, *ends]))
     if spacing is None:
-        spacing = quadrature_spacing(lat, p_max)
+        spacing = default_spacing
     n = int(np.ceil((box[1] - box[0]) / spacing)) + 1
     x = np.linspace(box[0], box[1], n)
     h = x[1] - x[0]

@@ -52,7 +52,8 @@ class ReferenceGaussian(NamedTuple):
     Attributes
     ----------
     omega0 : float, or array (d, d)
-        ω0 > 0 (needed: it is the only restoring force on the zero mode of open and closed paths);
+        ω0 > 0 (needed: it is the only restoring force on the zero mode of open and closed paths;
+        0 only for the free particle with fixed ends, where the pinned ends restore);
         for d > 1 the symmetric positive-definite frequency matrix Ω, V_0 = ½ m (x - x̄)ᵀ Ω² (x - x̄).
     center : float, or array (d,)
         x̄, the minimum of V_0.
@@ -100,7 +101,9 @@ def reference_gaussian(potential: Potential, mass: float = 1.0, hbar: float = 1.
     if potential.components > 1:
         return _vector_reference(potential, mass, hbar)
     if is_quadratic(potential):
-        c0, c1, c2 = potential.coeffs
+        c0, c1, c2 = potential.coeffs + (0.0,) * (3 - len(potential.coeffs))
+        if c2 == 0.0:  # constant V, the free particle (fixed ends only): S_0 is the kinetic term itself
+            return ReferenceGaussian(0.0, 0.0)
         return ReferenceGaussian(float(np.sqrt(2.0 * c2 / mass)), float(-c1 / (2.0 * c2)))
     nodes, weights = np.polynomial.hermite_e.hermegauss(_GH_NODES)
     weights = weights / weights.sum()

@@ -149,7 +149,7 @@ class PathIntegralSpec:
             return Potential.lattice_field(self.potential, self.sites, self.dx)
         if self.geometry == "space":
             return Potential.radial_polynomial(self.potential, self.dimensions)
-        return Potential.from_coeffs(self.potential)
+        return Potential.from_coeffs(self.potential, self.boundary)
 
 
 def _path_geometry(t: Table, pot: tuple[float, ...], boundary: str) -> dict[str, Any]:
@@ -178,7 +178,7 @@ def _path_integral(t: Table) -> PathIntegralSpec:
     boundary = t.str("boundary", "periodic", choices=BOUNDARIES)
     network = t.str("network", "fourier", choices=NETWORKS)
     try:
-        pot = check_potential(t.floats("potential", min_length=1))
+        pot = check_potential(t.floats("potential", min_length=1), boundary)
     except ValueError as exc:
         raise t.error("potential", str(exc)) from None
     x_ini = t.float("x_ini", None)

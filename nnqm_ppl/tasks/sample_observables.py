@@ -26,7 +26,7 @@ from nnqm_ppl.observables import quantum, spectrum, wavefunction
 from nnqm_ppl.observables.estimate import Estimate
 from nnqm_ppl.physics import Lattice, Potential
 from nnqm_ppl.spec import Job, PathIntegralSpec
-from nnqm_ppl.tasks import Observable
+from nnqm_ppl.tasks import Observable, sample_amplitude
 from nnqm_ppl.theories.path_integral import Theory
 
 __all__ = ["OBSERVABLES", "FIGURES", "Paths"]
@@ -55,8 +55,10 @@ class Paths:
         self.bc = self.lattice.boundary
         self.periodic = self.bc == "periodic"
         self.tm = transfer_matrix(self.lattice, self.potential)
+        # a constant V (the free particle, fixed ends) has no spectrum: its entries need none
         self.spectrum = diagonalize(self.potential, self.lattice.mass, self.lattice.hbar,
-                                    beta=self.lattice.beta if self.periodic else None)
+                                    beta=self.lattice.beta if self.periodic else None
+                                    ) if self.potential.confining else None
         exact = path_integral_exact(self.lattice, self.potential, tm=self.tm, spectrum=self.spectrum)
         self.exact, self.continuum = exact["lattice"], exact["continuum"]
         n_tau = self.lattice.slices // 2 + 1 if self.periodic else None
@@ -174,6 +176,12 @@ def _half_line(model: PathIntegralSpec) -> str | None:
     return None if model.boundary == "half_line" else "needs a half_line model (use psi0_squared)"
 
 
+def _confining(model: PathIntegralSpec) -> str | None:
+    if Potential.from_coeffs(model.potential, model.boundary).confining:
+        return None
+    return "needs a confining potential (a constant V, the free particle, has no ground state or spectrum)"
+
+
 def _uncertainty(p: Paths) -> dict:
     m, hbar = p.lattice.mass, p.lattice.hbar
     return p.entry(quantum.uncertainty_product(p.x, p.lattice.a, mass=m, hbar=hbar, boundary=p.bc), "uncertainty")
@@ -185,23 +193,24 @@ OBSERVABLES: dict[str, Observable] = {
     "x4": Observable(lambda p: p.entry(quantum.moment(p.x, 4, boundary=p.bc), "x4")),
     "E0": Observable(lambda p: p.entry(
         quantum.virial_energy(p.x, p.potential, p.potential.derivative, boundary=p.bc), "E0")),
-    "gap": Observable(_gap, figure="correlator"),
+    "gap": Observable(_gap, figure="correlator", requires=_confining),
     "correlator": Observable(lambda p: p.correlator[0].to_dict() | {"exact": p.correlator[1],
                                                                     "continuum": p.correlator[2]},
                              figure="correlator"),
-    "effective_mass": Observable(_effective_mass, figure="correlator"),
+    "effective_mass": Observable(_effective_mass, figure="correlator", requires=_confining),
     "uncertainty": Observable(_uncertainty),
     "commutator": Observable(lambda p: p.entry(quantum.commutator(p.x, p.lattice.a, mass=p.lattice.mass,
                                                                   boundary=p.bc), "commutator")),
     "psi0": Observable(_psi0, figure="wavefunction", requires=_half_line),
-    "psi0_squared": Observable(_psi0_squared, figure="wavefunction"),
+    "psi0_squared": Observable(_psi0_squared, figure="wavefunction", requires=_confining),
+    "amplitude": Observable(sample_amplitude.measure, requires=sample_amplitude.requires),
 }
 
 
 def _correlator_figure(p: Paths, obs: dict[str, Any]):
     corr, c_ex, c_co = p.correlator
     plateau = p.plateau if {"gap", "effective_mass"} & set(obs) else None
-    gap_exact = (p.exact["gap"], p.continuum["gap"])
+    gap_exact = (p.exact.get("gap"), p.continuum.get("gap"))  # a free particle has none (and no plateau)
     return sample_figures.correlator_figure(corr, np.asarray(c_ex), np.asarray(c_co), p.lattice.a, plateau, gap_exact)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from nnqm_ppl.exact import path_integral_exact
 from nnqm_ppl.exact.field import field_exact
-from nnqm_ppl.physics import Potential
+from nnqm_ppl.exact.space import space_exact
 from nnqm_ppl.spec import PROCESS_SPECS, Job, NeuralFieldSpec, PathIntegralSpec
 from nnqm_ppl.theories.neural_field import exact_correlators
 from nnqm_ppl.theories.path_integral import lattice_from_spec
@@ -25,18 +25,24 @@ def exact_values(thing: Any) -> dict:
     """Exact values for a job or a model spec, as JSON-ready data.
 
     A path integral gives the transfer-matrix values on its lattice and the continuum
-    diagonalisation (:func:`nnqm_ppl.exact.path_integral_exact`; a field on L sites:
-    :func:`nnqm_ppl.exact.field.field_exact`); a neural field gives its
+    diagonalisation (:func:`nnqm_ppl.exact.path_integral_exact`; a particle in space:
+    :func:`nnqm_ppl.exact.space.space_exact`, histogram bins of r from a sample job; a field on L
+    sites: :func:`nnqm_ppl.exact.field.field_exact`); a neural field gives its
     closed-form correlators at the job's points (a bare model: G2 at separations 0..2 in
     the first input direction); a process model (``ou``, ``deep_nnqm``, ``kkl``) its exact gaps,
     covariance on the grid and finite-dt estimator values where known.
     """
     model = thing.model if isinstance(thing, Job) else thing
+    if isinstance(model, PathIntegralSpec) and model.geometry == "space":  # edges: a sample job's histogram of r
+        task = getattr(thing, "task_spec", None)
+        edges = None if task is None else np.linspace(0.0, task.histogram_range, task.histogram_bins + 1)
+        return {"model": "path_integral", "geometry": "space",
+                **space_exact(lattice_from_spec(model), model.domain_potential(), edges)}
     if isinstance(model, PathIntegralSpec) and model.geometry == "field":  # exact.field: the L-site field
         out = field_exact(lattice_from_spec(model), model.potential, model.sites, model.dx)
         return {"model": "path_integral", "geometry": "field", **out}
     if isinstance(model, PathIntegralSpec):
-        out = path_integral_exact(lattice_from_spec(model), Potential.from_coeffs(model.potential))
+        out = path_integral_exact(lattice_from_spec(model), model.domain_potential())
         return {"model": "path_integral", **out}
     if isinstance(model, NeuralFieldSpec):
         if isinstance(thing, Job) and hasattr(thing.task_spec, "points"):  # a correlators job's own points
