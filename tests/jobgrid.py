@@ -58,6 +58,8 @@ GRID: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                            ("sigma_b=2", ("model.sigma_b=2.0",))],
     "particle_3d": [("lambda=0.1", ()), ("lambda=0", ("model.potential=[0, 0, 0.5]",)),
                     ("lambda=1", ("model.potential=[0, 0, 0.5, 0, 1.0]",))],
+    "phi4_1plus1": [("g=0.1 L=3", ()), ("g=0 L=4", ("model.potential=[0, 0, 0.5]", "model.sites=4")),
+                    ("g=0.5 L=2", ("model.potential=[0, 0, 0.5, 0, 0.5]", "model.sites=2"))],
 }
 
 #: a double well too deep for NUTS to tunnel between the wells (barrier 6.25, f² = 2.5): the
