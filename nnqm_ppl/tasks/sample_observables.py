@@ -29,7 +29,7 @@ from nnqm_ppl.spec import Job, PathIntegralSpec
 from nnqm_ppl.tasks import Observable, sample_amplitude
 from nnqm_ppl.theories.path_integral import Theory
 
-__all__ = ["OBSERVABLES", "FIGURES", "Paths"]
+__all__ = ["OBSERVABLES", "FIGURES", "Paths", "plateau_gap_entry"]
 
 
 class Paths:
@@ -139,9 +139,15 @@ def _curve(est: dict, exact: np.ndarray, continuum: np.ndarray) -> dict:
     }
 
 
-def _gap(p: Paths) -> dict:
-    """E1 − E0 from the plateau; ``systematic`` is the excited-state contamination of the window:
-    the weighted mean of the exact lattice effective mass over the window minus the exact gap."""
+def plateau_gap_entry(p: Any) -> dict:
+    """The gap from the effective-mass plateau of the context's correlator: E1 − E0 on a line, the
+    l = 1 level above the ground state in space. ``systematic`` is the excited-state (and thermal)
+    contamination of the window: the weighted mean of the exact lattice effective mass over the
+    window minus the exact gap (:func:`~nnqm_ppl.observables.spectrum.window_contamination`).
+
+    ``p`` is a measuring context with ``exact``, ``continuum``, ``plateau`` ((fit, exact effective
+    mass) or None), ``plateau_note`` and ``entry`` (:class:`Paths`, ``sample_space.Paths``).
+    """
     g_ex, g_co = p.exact["gap"], p.continuum["gap"]
     if p.plateau is None:
         return {"value": None, "mcse": None, "exact": g_ex, "continuum": g_co, "note": p.plateau_note}
@@ -193,7 +199,7 @@ OBSERVABLES: dict[str, Observable] = {
     "x4": Observable(lambda p: p.entry(quantum.moment(p.x, 4, boundary=p.bc), "x4")),
     "E0": Observable(lambda p: p.entry(
         quantum.virial_energy(p.x, p.potential, p.potential.derivative, boundary=p.bc), "E0")),
-    "gap": Observable(_gap, figure="correlator", requires=_confining),
+    "gap": Observable(plateau_gap_entry, figure="correlator", requires=_confining),
     "correlator": Observable(lambda p: p.correlator[0].to_dict() | {"exact": p.correlator[1],
                                                                     "continuum": p.correlator[2]},
                              figure="correlator"),

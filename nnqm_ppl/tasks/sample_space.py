@@ -22,6 +22,7 @@ from nnqm_ppl.observables.estimate import mean_estimate
 from nnqm_ppl.physics import Potential
 from nnqm_ppl.spec import Job
 from nnqm_ppl.tasks import Observable
+from nnqm_ppl.tasks.sample_observables import plateau_gap_entry
 from nnqm_ppl.tasks.sample_vector import VectorPaths
 from nnqm_ppl.theories.path_integral import Theory
 
@@ -94,17 +95,6 @@ def _correlator(p: Paths) -> dict:
     return p.correlator.to_dict() | {"exact": p.exact["correlator"], "continuum": p.continuum["correlator"]}
 
 
-def _gap(p: Paths) -> dict:
-    """The l = 1 level above the ground state from the plateau; ``systematic`` is the excited-state
-    (and thermal) contamination of the window (:func:`~nnqm_ppl.observables.spectrum.window_contamination`)."""
-    g_ex, g_co = p.exact["gap"], p.continuum["gap"]
-    if p.plateau is None:
-        return {"value": None, "mcse": None, "exact": g_ex, "continuum": g_co, "note": p.plateau_note}
-    fit, m_exact = p.plateau
-    return p.entry(fit.gap, "gap") | {"window": list(fit.window),
-                                      "systematic": spectrum.window_contamination(fit, m_exact, g_ex)}
-
-
 def _psi0_squared(p: Paths) -> dict:
     """The radial density 4πr²ρ(r): a histogram of r = |x_n| over all sites (per-bin MCSE);
     exact and continuum are the bin averages of the same density, what the histogram estimates."""
@@ -122,7 +112,7 @@ def _psi0_squared(p: Paths) -> dict:
 OBSERVABLES: dict[str, Observable] = {
     "r2": Observable(_r2),
     "E0": Observable(_e0),
-    "gap": Observable(_gap, figure="correlator"),
+    "gap": Observable(plateau_gap_entry, figure="correlator"),
     "correlator": Observable(_correlator, figure="correlator"),
     "psi0_squared": Observable(_psi0_squared, figure="radial_density"),
 }
