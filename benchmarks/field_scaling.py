@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import jax
 import numpy as np
-from numpyro.infer import MCMC, NUTS
+from path_integral import timed_nuts  # benchmarks/path_integral.py: the timed NUTS scan
 
 from nnqm_ppl.networks.paths import path_network
 from nnqm_ppl.observables.estimate import ess, mean_estimate
@@ -46,23 +45,7 @@ def run(sites: int, network: str, warmup: int, samples: int, chains: int, key: j
     """NUTS on the field of ``sites`` sites with ``network``: timed sampling, ESS, gradients."""
     lattice = Lattice(beta=BETA, slices=SLICES, components=sites)
     net = path_network(lattice, Potential.lattice_field(COEFFS, sites, DX), network)
-    mcmc = MCMC(NUTS(net.model, target_accept_prob=0.8), num_warmup=warmup, num_samples=samples,
-                num_chains=chains, chain_method="sequential", progress_bar=False)
-    mcmc.warmup(key)
-    kernel = mcmc.sampler
-
-    def step(state, _):
-        state = kernel.sample(state, (), {})
-        return state, (state.z[net.site], state.num_steps, state.diverging)
-
-    def chain_state(c: int):
-        return jax.tree_util.tree_map(lambda leaf: leaf[c], mcmc.last_state)
-
-    sample = jax.jit(lambda s: jax.lax.scan(step, s, None, length=samples)[1]).lower(chain_state(0)).compile()
-    start = time.perf_counter()
-    draws = [jax.block_until_ready(sample(chain_state(c))) for c in range(chains)]
-    seconds = time.perf_counter() - start
-    theta, steps, diverging = (np.stack([np.asarray(d[i]) for d in draws]) for i in range(3))
+    theta, steps, diverging, seconds = timed_nuts(net, warmup, samples, chains, key)
     x = np.asarray(net.forward(theta))  # (chain, draw, N, L)
     phi2 = site_mean_series(x, 2)
     gates = VectorPaths(x, Theory(net), None).gate_series()

@@ -48,14 +48,20 @@ def observables(x: np.ndarray, periodic: bool) -> np.ndarray:
     return np.stack([np.mean(x**2, axis=-1), corr, np.mean(x, axis=-1) ** 2], axis=-1)
 
 
-def run_nuts(network: str, lat: Lattice, warmup: int, samples: int, chains: int, key: jax.Array) -> dict:
-    """NUTS on one parametrisation: NumPyro warm-up, then a timed, pre-compiled sampling scan.
+def timed_nuts(net, warmup: int, samples: int, chains: int, key: jax.Array) -> tuple[np.ndarray, ...]:
+    """NUTS on a path network: NumPyro warm-up, then a timed, pre-compiled sampling scan.
 
     The adapted kernel's ``sample`` is scanned over ``samples`` draws per chain in one compiled
     function (compiled before the clock starts and reused for every chain), so the time is the
     sampling itself; ``num_steps`` counts the leapfrog steps = gradient evaluations.
+
+    Returns
+    -------
+    theta, steps, diverging : ndarray (chain, draw, ...)
+        The network parameters, leapfrog steps and divergences of every draw.
+    seconds : float
+        Wall time of the sampling scans.
     """
-    net = path_network(lat, POTENTIAL, network)
     mcmc = MCMC(NUTS(net.model, target_accept_prob=0.8), num_warmup=warmup, num_samples=samples,
                 num_chains=chains, chain_method="sequential", progress_bar=False)
     mcmc.warmup(key)
@@ -65,14 +71,21 @@ def run_nuts(network: str, lat: Lattice, warmup: int, samples: int, chains: int,
         state = kernel.sample(state, (), {})
         return state, (state.z[net.site], state.num_steps, state.diverging)
 
-    def chain_state(c: int):
-        return jax.tree_util.tree_map(lambda leaf: leaf[c], mcmc.last_state)
+    def chain_state(c: int):  # NumPyro keeps one chain's state unbatched
+        return mcmc.last_state if chains == 1 else jax.tree_util.tree_map(lambda leaf: leaf[c], mcmc.last_state)
 
     sample = jax.jit(lambda state: jax.lax.scan(step, state, None, length=samples)[1]).lower(chain_state(0)).compile()
     start = time.perf_counter()
     draws = [jax.block_until_ready(sample(chain_state(c))) for c in range(chains)]
-    elapsed = time.perf_counter() - start
+    seconds = time.perf_counter() - start
     theta, steps, diverging = (np.stack([np.asarray(d[i]) for d in draws]) for i in range(3))
+    return theta, steps, diverging, seconds
+
+
+def run_nuts(network: str, lat: Lattice, warmup: int, samples: int, chains: int, key: jax.Array) -> dict:
+    """NUTS on one parametrisation (:func:`timed_nuts`) and its observables, ESS and cost."""
+    net = path_network(lat, POTENTIAL, network)
+    theta, steps, diverging, elapsed = timed_nuts(net, warmup, samples, chains, key)
     x = np.asarray(net.forward(theta))
     return _summary(observables(x, lat.boundary == "periodic"), elapsed, int(steps.sum()), int(diverging.sum()))
 
