@@ -183,8 +183,12 @@ def _correlator_figure(p: Paths, obs: dict[str, Any]):
     elif plateau is not None and plateau[1] is None:
         plateau = (plateau[0], np.full(n, np.nan))
     gaps = (p.exact.get("gap", np.nan), p.continuum.get("gap", np.nan))
-    return sample_figures.correlator_figure(c0, _nan(p.exact.get("correlator"), n),
-                                            _nan(p.continuum.get("correlator"), n), p.lattice.a, plateau, gaps)
+    fig = sample_figures.correlator_figure(c0, _nan(p.exact.get("correlator"), n),
+                                           _nan(p.continuum.get("correlator"), n), p.lattice.a, plateau, gaps)
+    fig.axes[0].set(ylabel="C(τ) = ⟨Φ(τ)Φ(0)⟩, Φ = (1/L) Σ_i φ_i", title="zero-momentum correlator")
+    if plateau is not None:
+        fig.axes[1].set(title="mass gap")
+    return fig
 
 
 #: figure stem -> ``make(paths, observables)``.
