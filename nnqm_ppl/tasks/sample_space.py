@@ -16,7 +16,6 @@ import numpy as np
 
 from nnqm_ppl.exact.space import space_exact
 from nnqm_ppl.figures import space as space_figures
-from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.observables import quantum, spectrum, wavefunction
 from nnqm_ppl.observables.estimate import mean_estimate
 from nnqm_ppl.physics import Potential
@@ -41,7 +40,7 @@ class Paths(VectorPaths):
     exact, continuum : dict
         :func:`~nnqm_ppl.exact.space.space_exact` on this lattice and in the continuum.
     c_series : ndarray
-        Per draw (1/N) Σ_n x_n·x_{n+k}, k = 0..N/2, shape (chain, draw, N/2 + 1).
+        Per draw (1/N) Σ_n x_n·x_{n+k}, k = 0..N/2 (:attr:`VectorPaths.c_series`).
     """
 
     def __init__(self, x: np.ndarray, theory: Theory, job: Job) -> None:
@@ -50,8 +49,6 @@ class Paths(VectorPaths):
         self.edges = np.linspace(0.0, job.task_spec.histogram_range, job.task_spec.histogram_bins + 1)
         exact = space_exact(self.lattice, self.potential, self.edges)
         self.exact, self.continuum = exact["lattice"], exact["continuum"]
-        n_tau = self.lattice.slices // 2 + 1
-        self.c_series = sum(lat.correlator_series(self.x[..., c], n_tau) for c in range(self.x.shape[-1]))
         self.plateau_note: str | None = None
 
     def entry(self, est: Any, name: str) -> dict:

@@ -9,8 +9,11 @@ subclass it with their own shared quantities.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
+from nnqm_ppl.observables import lattice as lat
 from nnqm_ppl.spec import Job
 from nnqm_ppl.theories.path_integral import Theory
 
@@ -35,19 +38,21 @@ class VectorPaths:
         self.lattice, self.potential = theory.lattice, theory.potential
         self.failures: list[tuple[str, str]] = []
 
-    def dot_correlator_series(self, max_sep: int) -> np.ndarray:
-        """Per draw, (1/(L d)) Σ_n x_n · x_{n+k} for k = 0..max_sep (periodic), shape (chain, draw, max_sep + 1).
-
-        Divided by d so that the scalar gate thresholds keep their meaning (⟨x²⟩ per component).
-        """
+    @cached_property
+    def c_series(self) -> np.ndarray:
+        """Per draw (1/N) Σ_n x_n · x_{n+k}, k = 0..N/2, shape (chain, draw, N/2 + 1): the scalar
+        translation-averaged correlator (:func:`nnqm_ppl.observables.lattice.correlator_series`, one
+        FFT) of every component at once, summed over the components."""
         x = self.x
-        return np.stack([np.mean(np.sum(x * np.roll(x, -k, axis=2), axis=-1), axis=-1) for k in range(max_sep + 1)],
-                        axis=-1) / x.shape[-1]
+        chains, draws, n, d = x.shape
+        per_component = np.swapaxes(x, -1, -2).reshape(chains, draws * d, n)
+        series = lat.correlator_series(per_component, n // 2 + 1)
+        return series.reshape(chains, draws, d, -1).sum(axis=2)
 
     def gate_series(self) -> dict[str, np.ndarray]:
         """Per-draw series the gates judge: the path mean over sites and components (chains stuck
         in different wells disagree on it), its square, the mean x² per component, and the
-        per-component correlator at β/4."""
+        correlator x(β/4)·x(0)."""
         x = self.x
         mean = np.mean(x, axis=(-2, -1))
         quarter = max(self.lattice.slices // 4, 1)
@@ -55,5 +60,5 @@ class VectorPaths:
             "mean": mean,
             "mean_squared": mean**2,
             "x2": np.mean(x**2, axis=(-2, -1)),
-            "C_beta_over_4": self.dot_correlator_series(quarter)[..., quarter],
+            "C_beta_over_4": self.c_series[..., quarter],
         }
